@@ -1,0 +1,163 @@
+// Package config reads the service's settings from the environment. Nothing here is
+// global: main calls Load once and passes the values down.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting the server reads. Names of the environment variables are in
+// the env tags; README.md lists them with their meaning.
+type Config struct {
+	HTTPAddr        string        // HTTP_ADDR
+	DatabaseURL     string        // DATABASE_URL
+	S3Endpoint      string        // S3_ENDPOINT, host:port
+	S3AccessKey     string        // S3_ACCESS_KEY
+	S3SecretKey     string        // S3_SECRET_KEY
+	S3Bucket        string        // S3_BUCKET
+	S3UseSSL        bool          // S3_USE_SSL
+	JWTSecret       string        // JWT_SECRET, at least 32 bytes
+	AccessTokenTTL  time.Duration // ACCESS_TOKEN_TTL
+	RefreshTokenTTL time.Duration // REFRESH_TOKEN_TTL
+	RequestTimeout  time.Duration // REQUEST_TIMEOUT
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	BodyLimit       int           // BODY_LIMIT_BYTES
+	BcryptCost      int           // BCRYPT_COST
+	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in tests),
+// applying defaults, and validates it.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		HTTPAddr:        r.str("HTTP_ADDR", ":8080"),
+		DatabaseURL:     r.str("DATABASE_URL", ""),
+		S3Endpoint:      r.str("S3_ENDPOINT", ""),
+		S3AccessKey:     r.str("S3_ACCESS_KEY", ""),
+		S3SecretKey:     r.str("S3_SECRET_KEY", ""),
+		S3Bucket:        r.str("S3_BUCKET", "fieldsvc"),
+		S3UseSSL:        r.boolean("S3_USE_SSL", false),
+		JWTSecret:       r.str("JWT_SECRET", ""),
+		AccessTokenTTL:  r.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL: r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		RequestTimeout:  r.duration("REQUEST_TIMEOUT", 15*time.Second),
+		ShutdownTimeout: r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		BodyLimit:       r.integer("BODY_LIMIT_BYTES", 1<<20),
+		BcryptCost:      r.integer("BCRYPT_COST", 11),
+		LogLevel:        r.level("LOG_LEVEL", slog.LevelInfo),
+	}
+	if err := errors.Join(append(r.errs, c.Validate())...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate reports every setting that is missing or out of range.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(name, problem string) { errs = append(errs, fmt.Errorf("%s %s", name, problem)) }
+	if c.DatabaseURL == "" {
+		bad("DATABASE_URL", "is required (make run sets it for the local cluster)")
+	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("DATABASE_URL", "must be a postgres:// URL")
+	}
+	if c.S3Endpoint == "" {
+		bad("S3_ENDPOINT", "is required (host:port of MinIO or S3)")
+	}
+	if c.S3AccessKey == "" || c.S3SecretKey == "" {
+		bad("S3_ACCESS_KEY and S3_SECRET_KEY", "are required")
+	}
+	if c.S3Bucket == "" {
+		bad("S3_BUCKET", "is required")
+	}
+	if len(c.JWTSecret) < 32 {
+		bad("JWT_SECRET", "must be at least 32 bytes")
+	}
+	if c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > 24*time.Hour {
+		bad("ACCESS_TOKEN_TTL", "must be between 1m and 24h")
+	}
+	if c.RefreshTokenTTL < c.AccessTokenTTL {
+		bad("REFRESH_TOKEN_TTL", "must be at least ACCESS_TOKEN_TTL")
+	}
+	if c.RequestTimeout <= 0 || c.ShutdownTimeout <= 0 {
+		bad("REQUEST_TIMEOUT and SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.BodyLimit < 1024 {
+		bad("BODY_LIMIT_BYTES", "must be at least 1024")
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		bad("BCRYPT_COST", "must be between 4 and 31")
+	}
+	return errors.Join(errs...)
+}
+
+// String shows the configuration with secrets masked, for the startup log.
+func (c Config) String() string {
+	db := c.DatabaseURL
+	if u, err := url.Parse(db); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		db = u.String()
+	}
+	return fmt.Sprintf("http_addr=%s database_url=%s s3_endpoint=%s s3_bucket=%s s3_use_ssl=%t s3_access_key=%s "+
+		"s3_secret_key=%s jwt_secret=%s access_token_ttl=%s refresh_token_ttl=%s request_timeout=%s "+
+		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s",
+		c.HTTPAddr, db, c.S3Endpoint, c.S3Bucket, c.S3UseSSL, c.S3AccessKey, mask(c.S3SecretKey), mask(c.JWTSecret),
+		c.AccessTokenTTL, c.RefreshTokenTTL, c.RequestTimeout, c.BodyLimit, c.BcryptCost, c.LogLevel)
+}
+
+func mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "xxxxx"
+}
+
+// reader parses variables and remembers every parse error, so one run reports them all.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) parse(name string, parse func(string) error) {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		if err := parse(v); err != nil {
+			r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	r.parse(name, func(v string) (err error) { def, err = strconv.ParseBool(v); return err })
+	return def
+}
+
+func (r *reader) integer(name string, def int) int {
+	r.parse(name, func(v string) (err error) { def, err = strconv.Atoi(v); return err })
+	return def
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	r.parse(name, func(v string) (err error) { def, err = time.ParseDuration(v); return err })
+	return def
+}
+
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	r.parse(name, func(v string) error { return def.UnmarshalText([]byte(v)) })
+	return def
+}

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func validEnv() map[string]string {
+	return map[string]string{
+		"DATABASE_URL":  "postgres://fieldsvc:topsecretpw@127.0.0.1:55432/fieldsvc",
+		"S3_ENDPOINT":   "127.0.0.1:59000",
+		"S3_ACCESS_KEY": "fieldsvc",
+		"S3_SECRET_KEY": "minio-secret-value",
+		"JWT_SECRET":    strings.Repeat("k", 32),
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != ":8080" || c.S3Bucket != "fieldsvc" || c.AccessTokenTTL != 15*time.Minute || c.BodyLimit != 1<<20 {
+		t.Fatalf("defaults not applied: %+v", c)
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	m := validEnv()
+	delete(m, "DATABASE_URL")
+	m["JWT_SECRET"] = "short"
+	m["REQUEST_TIMEOUT"] = "soon"
+	_, err := Load(env(m))
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	for _, want := range []string{"DATABASE_URL", "JWT_SECRET", "REQUEST_TIMEOUT"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestStringMasksSecrets(t *testing.T) {
+	c, err := Load(env(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, secret := range []string{"topsecretpw", "minio-secret-value", strings.Repeat("k", 32)} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() leaks %q: %s", secret, s)
+		}
+	}
+	if !strings.Contains(s, "127.0.0.1:55432") {
+		t.Errorf("String() hides the database host: %s", s)
+	}
+}

@@ -1,0 +1,171 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"fieldsvc/internal/apperr"
+)
+
+// DecodeJSON reads the request body into v strictly: one JSON value, no unknown fields,
+// and errors that name the offending field.
+func DecodeJSON(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apperr.Field("body", "a JSON body is required")
+	}
+	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+		return apperr.Field("body", "must be sent as application/json")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return apperr.Field("body", "must hold a single JSON value")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return apperr.Field("body", fmt.Sprintf("is not valid JSON (at byte %d)", syntax.Offset))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.Field("body", "is not valid JSON (it ends too early)")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return apperr.Field(field, "must be "+jsonKind(typ.Type))
+	}
+	// encoding/json reports an unknown field only as text: `json: unknown field "x"`.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return apperr.Field(strings.Trim(name, `"`), "is not a known field")
+	}
+	return apperr.Field("body", "is not valid JSON")
+}
+
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+// PathID parses the :id path parameter. A malformed id names nothing that exists, so it
+// answers 404 like an unknown one.
+func PathID(c *fiber.Ctx) (uuid.UUID, error) {
+	return parseID(c.Params("id"))
+}
+
+func parseID(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, apperr.New(apperr.NotFound, "not found")
+	}
+	return id, nil
+}
+
+// QueryUUID parses an optional id filter from the query string.
+func QueryUUID(c *fiber.Ctx, name string) (*uuid.UUID, error) {
+	s := c.Query(name)
+	if s == "" {
+		return nil, nil
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return nil, apperr.Field(name, "must be a UUID")
+	}
+	return &id, nil
+}
+
+// QueryBool parses an optional true/false filter from the query string.
+func QueryBool(c *fiber.Ctx, name string) (*bool, error) {
+	s := c.Query(name)
+	if s == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return nil, apperr.Field(name, "must be true or false")
+	}
+	return &b, nil
+}
+
+// Page is one page of a keyset-paginated list. NextCursor is empty on the last page.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// PageRequest is where a list starts and how long it may be.
+type PageRequest struct {
+	After *uuid.UUID
+	Limit int
+}
+
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+// ParsePage reads ?limit= and ?cursor= (the next_cursor of the previous page).
+func ParsePage(c *fiber.Ctx) (PageRequest, error) {
+	p := PageRequest{Limit: defaultLimit}
+	if s := c.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			return p, apperr.Field("limit", fmt.Sprintf("must be a whole number from 1 to %d", maxLimit))
+		}
+		p.Limit = n
+	}
+	if s := c.Query("cursor"); s != "" {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return p, apperr.Field("cursor", "is not a cursor this server issued")
+		}
+		p.After = &id
+	}
+	return p, nil
+}
+
+// NewPage trims a result fetched with Limit+1 rows into a page, setting the cursor
+// when more rows follow.
+func NewPage[T any](rows []T, req PageRequest, id func(T) uuid.UUID) Page[T] {
+	page := Page[T]{Items: rows}
+	if len(rows) > req.Limit {
+		page.Items = rows[:req.Limit]
+		page.NextCursor = id(page.Items[req.Limit-1]).String()
+	}
+	if page.Items == nil {
+		page.Items = []T{}
+	}
+	return page
+}
