@@ -148,3 +148,9 @@ func (e *Errors) OneOf(field, s string, allowed ...string) string {
 	e.Add(field, "must be one of "+strings.Join(allowed, ", "))
 	return s
 }
+
+// Email is a light check that s looks like an address (the same rule as the database's).
+func Email(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.ContainsAny(s, " \t\r\n") && !strings.Contains(domain, "@")
+}

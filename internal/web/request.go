@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/page"
 )
 
 // DecodeJSON reads the request body into v strictly: one JSON value, no unknown fields,
@@ -119,26 +120,14 @@ func QueryBool(c *fiber.Ctx, name string) (*bool, error) {
 	return &b, nil
 }
 
-// Page is one page of a keyset-paginated list. NextCursor is empty on the last page.
-type Page[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-// PageRequest is where a list starts and how long it may be.
-type PageRequest struct {
-	After *uuid.UUID
-	Limit int
-}
-
 const (
 	defaultLimit = 50
 	maxLimit     = 500
 )
 
 // ParsePage reads ?limit= and ?cursor= (the next_cursor of the previous page).
-func ParsePage(c *fiber.Ctx) (PageRequest, error) {
-	p := PageRequest{Limit: defaultLimit}
+func ParsePage(c *fiber.Ctx) (page.Request, error) {
+	p := page.Request{Limit: defaultLimit}
 	if s := c.Query("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxLimit {
@@ -154,18 +143,4 @@ func ParsePage(c *fiber.Ctx) (PageRequest, error) {
 		p.After = &id
 	}
 	return p, nil
-}
-
-// NewPage trims a result fetched with Limit+1 rows into a page, setting the cursor
-// when more rows follow.
-func NewPage[T any](rows []T, req PageRequest, id func(T) uuid.UUID) Page[T] {
-	page := Page[T]{Items: rows}
-	if len(rows) > req.Limit {
-		page.Items = rows[:req.Limit]
-		page.NextCursor = id(page.Items[req.Limit-1]).String()
-	}
-	if page.Items == nil {
-		page.Items = []T{}
-	}
-	return page
 }
