@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/page"
+	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/valid"
 )
 
@@ -26,7 +26,9 @@ type User struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
-func (u User) principal() Principal { return Principal{UserID: u.ID, Role: u.Role, ClientID: u.ClientID} }
+func (u User) principal() Principal {
+	return Principal{UserID: u.ID, Role: u.Role, ClientID: u.ClientID}
+}
 
 // UserInput creates a user or replaces one's details. Password is required on create
 // and changes the password on update when present.

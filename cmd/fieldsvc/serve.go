@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"fieldsvc/docs"
+	"fieldsvc/internal/auth"
+	"fieldsvc/internal/catalog"
+	"fieldsvc/internal/config"
+	"fieldsvc/internal/objstore"
+	"fieldsvc/internal/postgres"
+	"fieldsvc/internal/web"
+)
+
+// serve runs the API until ctx ends, then drains requests for up to ShutdownTimeout.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	log.Info("starting", "config", cfg.String())
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	store, err := objstore.New(objstore.Options{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey,
+		SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, UseSSL: cfg.S3UseSSL})
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureBucket(ctx); err != nil {
+		// Storage only backs photos and documents: start anyway, /readyz tells.
+		log.Warn("object storage unavailable at start", "error", err.Error())
+	}
+	app, err := newApp(cfg, log, pool, store)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	base := baseURL(ln.Addr())
+	fmt.Fprintf(stdout, "fieldsvc is listening on %s\n  API:     %s/api/v1\n  OpenAPI: %s/openapi.yaml\n  health:  %s/healthz %s/readyz\n  metrics: %s/metrics\n",
+		base, base, base, base, base, base)
+	log.Info("listening", "addr", ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	if err := app.ShutdownWithTimeout(cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newApp wires every package's routes onto the platform app.
+func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objstore.Store) (*fiber.App, error) {
+	authSvc, err := auth.NewService(pool, auth.Options{Secret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
+		RefreshTTL: cfg.RefreshTokenTTL, BcryptCost: cfg.BcryptCost})
+	if err != nil {
+		return nil, err
+	}
+	app := web.New(web.Options{
+		Logger:         log,
+		RequestTimeout: cfg.RequestTimeout,
+		BodyLimit:      cfg.BodyLimit,
+		Registry:       prometheus.NewRegistry(),
+		Ready: []web.Check{
+			{Name: "database", Check: pool.Ping},
+			{Name: "schema", Check: func(ctx context.Context) error { return postgres.CheckSchema(ctx, pool) }},
+			{Name: "storage", Check: store.EnsureBucket},
+		},
+	})
+	app.Get("/openapi.yaml", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "application/yaml")
+		return c.Send(docs.OpenAPI)
+	})
+
+	api := app.Group("/api/v1")
+	authSvc.Routes(api)
+	admin := api.Group("/admin", authSvc.Middleware())
+	authSvc.AdminRoutes(admin)
+	catalog.NewService(pool).Routes(admin)
+	return app, nil
+}
+
+func baseURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if host == "" || host == "::" || host == "0.0.0.0" || strings.Contains(host, ":") {
+		host = "localhost"
+	}
+	return "http://" + host + ":" + port
+}
