@@ -3,6 +3,9 @@
 --
 -- Constraint names follow <table>_<field>_<kind> (PostgreSQL's own default), because
 -- postgres.MapError turns a violated constraint into an error on that field.
+--
+-- Coordinates have no CHECK: PostGIS coerces an out-of-range geography into range (with a
+-- NOTICE) before a CHECK could see it, so the API validates lat/lng before writing.
 
 -- +goose Up
 CREATE EXTENSION IF NOT EXISTS postgis;
@@ -94,8 +97,6 @@ CREATE TABLE sites (
     active     boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT sites_location_check CHECK (
-        ST_Y(location::geometry) BETWEEN -90 AND 90 AND ST_X(location::geometry) BETWEEN -180 AND 180),
     -- Lets tickets prove that their site belongs to their client.
     CONSTRAINT sites_id_client_id_key UNIQUE (id, client_id)
 );
@@ -175,8 +176,6 @@ CREATE TABLE engineers (
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT engineers_user_id_key UNIQUE (user_id),
-    CONSTRAINT engineers_home_base_check CHECK (
-        ST_Y(home_base::geometry) BETWEEN -90 AND 90 AND ST_X(home_base::geometry) BETWEEN -180 AND 180),
     CONSTRAINT engineers_last_location_check CHECK ((last_location IS NULL) = (last_location_at IS NULL))
 );
 CREATE INDEX engineers_last_location_idx ON engineers USING gist (last_location);
