@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"fieldsvc/internal/dbtest"
+	"fieldsvc/internal/postgres"
 )
 
 // testEnv is the environment of a server under test: its own fresh database, the real
@@ -35,6 +38,17 @@ func testEnv(t *testing.T) map[string]string {
 		t.Fatal("S3_ENDPOINT is not set: run the tests with `make test`, which starts MinIO")
 	}
 	return env
+}
+
+// poolFor connects to the server-under-test's database, for checks behind the API.
+func poolFor(t *testing.T, env map[string]string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := postgres.Connect(context.Background(), env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // runCommand runs one fieldsvc command to completion and returns what it printed.

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,9 +12,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // business calendars need IANA zones even where the OS has none
 
+	"fieldsvc/internal/auth"
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/postgres"
 )
@@ -21,7 +24,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := runWithInput(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "fieldsvc:", err)
 		os.Exit(1)
 	}
@@ -33,11 +36,18 @@ commands:
   serve       run the HTTP API (refuses a database whose schema is older than the binary)
   migrate     apply pending database migrations
   seed-demo   load the demo data set (idempotent)
+  create-admin -email E -name "Full Name"
+              add the first admin of a real installation; the password is read
+              from ADMIN_PASSWORD or, without it, from the first line of stdin
 
 configuration comes from the environment; see README.md.`
 
 // run is the whole program: stdout gets what a person reads, stderr the JSON log.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runWithInput(ctx, args, getenv, strings.NewReader(""), stdout, stderr)
+}
+
+func runWithInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
@@ -53,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stdout)
 	case "seed-demo":
 		return seedDemo(ctx, cfg, args[1:], stdout)
+	case "create-admin":
+		return createAdmin(ctx, cfg, args[1:], getenv, stdin, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -101,4 +113,40 @@ func seedDemo(ctx context.Context, cfg config.Config, args []string, stdout io.W
 		return err
 	}
 	return loadDemo(ctx, pool, cfg, *scale, *seed, stdout)
+}
+
+func createAdmin(ctx context.Context, cfg config.Config, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	email := fs.String("email", "", "the admin's email, used to sign in")
+	name := fs.String("name", "", "the admin's full name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	password := getenv("ADMIN_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("create-admin: read password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	svc, err := auth.NewService(pool, auth.Options{BcryptCost: cfg.BcryptCost})
+	if err != nil {
+		return err
+	}
+	u, err := svc.CreateUser(ctx, auth.UserInput{Email: *email, FullName: *name, Role: string(auth.Admin), Password: &password})
+	if err != nil {
+		return fmt.Errorf("create-admin: %w", err)
+	}
+	fmt.Fprintf(stdout, "created admin %s (%s)\n", u.Email, u.ID)
+	return nil
 }
