@@ -251,3 +251,27 @@ func TestCreateUserValidation(t *testing.T) {
 		t.Errorf("duplicate email: got %v, want a conflict on email", err)
 	}
 }
+
+func TestEngineerUsersKeepTheirRoleAndLeaveWithTheirProfile(t *testing.T) {
+	s, _ := mustService(t)
+	ctx := context.Background()
+	u := mustUser(t, s, Engineer, "fitter@example.com")
+	engineer := uuid.New()
+	_, err := s.pool.Exec(ctx, `
+		WITH cal AS (INSERT INTO calendars (id, name, time_zone, weekly_hours) VALUES (gen_random_uuid(), 'Смена', 'Europe/Moscow', '{}') RETURNING id)
+		INSERT INTO engineers (id, user_id, home_base, calendar_id) SELECT $1, $2, 'SRID=4326;POINT(37.6 55.7)', id FROM cal`, engineer, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdateUser(ctx, u.ID, UserInput{Email: u.Email, FullName: u.FullName, Role: string(Dispatcher)})
+	if e, ok := asAppErr(err); !ok || e.Code != apperr.Conflict || e.Fields["role"] == "" {
+		t.Fatalf("role change of an engineer: got %v, want a conflict on role", err)
+	}
+	if _, err := s.SetUserActive(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	var active bool
+	if err := s.pool.QueryRow(ctx, `SELECT active FROM engineers WHERE id = $1`, engineer).Scan(&active); err != nil || active {
+		t.Fatalf("engineer profile still active after the user left (err %v)", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"fieldsvc/internal/page"
+	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/valid"
 )
@@ -125,6 +126,17 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 		return User{}, err
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if f.role != Engineer {
+			var engineer bool
+			err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM engineers WHERE user_id = $1)`, id).Scan(&engineer)
+			if err != nil {
+				return err
+			}
+			if engineer { // dispatch would keep sending work to a profile whose user is no engineer
+				return &apperr.Error{Code: apperr.Conflict, Message: "this user has an engineer profile",
+					Fields: map[string]string{"role": "must stay engineer while the user has an engineer profile"}}
+			}
+		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE users SET email = $2, full_name = $3, phone = $4, role = $5, client_id = $6,
 				password_hash = coalesce($7, password_hash)
@@ -144,13 +156,17 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 }
 
 // SetUserActive deactivates or reactivates a user. Deactivation revokes every refresh
-// token, so the person is out once their access token expires.
+// token, so the person is out once their access token expires, and deactivates their
+// engineer profile; reactivation leaves the profile to the admin.
 func (s *Service) SetUserActive(ctx context.Context, id uuid.UUID, active bool) (User, error) {
 	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := postgres.SetActive(ctx, tx, "users", "user", id, active); err != nil {
 			return err
 		}
-		if !active {
+		if !active { // a person who left takes no more work and signs in no more
+			if _, err := tx.Exec(ctx, `UPDATE engineers SET active = false WHERE user_id = $1`, id); err != nil {
+				return err
+			}
 			return s.revokeAll(ctx, tx, id)
 		}
 		return nil

@@ -16,8 +16,20 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// New trims rows fetched with Limit+1 into a page, setting the cursor when more follow.
+// DefaultLimit is the page length when a request names none.
+const DefaultLimit = 50
+
+// Size is the page length asked for, or DefaultLimit.
+func (r Request) Size() int {
+	if r.Limit < 1 {
+		return DefaultLimit
+	}
+	return r.Limit
+}
+
+// New trims rows fetched with Size()+1 into a page, setting the cursor when more follow.
 func New[T any](rows []T, req Request, id func(T) uuid.UUID) Page[T] {
+	req.Limit = req.Size()
 	p := Page[T]{Items: rows}
 	if len(rows) > req.Limit {
 		p.Items = rows[:req.Limit]

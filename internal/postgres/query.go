@@ -56,7 +56,7 @@ func ListPage[T any](ctx context.Context, q Querier, base string, w Where, idCol
 	if p.After != nil {
 		w.Add(idColumn+" > %s", *p.After)
 	}
-	sql := fmt.Sprintf("%s%s ORDER BY %s LIMIT %d", base, w.SQL(), idColumn, p.Limit+1)
+	sql := fmt.Sprintf("%s%s ORDER BY %s LIMIT %d", base, w.SQL(), idColumn, p.Size()+1)
 	rows, err := q.Query(ctx, sql, w.Args...)
 	if err != nil {
 		return page.Page[T]{}, fmt.Errorf("postgres: list: %w", MapError(err))

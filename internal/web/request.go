@@ -120,14 +120,11 @@ func QueryBool(c *fiber.Ctx, name string) (*bool, error) {
 	return &b, nil
 }
 
-const (
-	defaultLimit = 50
-	maxLimit     = 500
-)
+const maxLimit = 500
 
 // ParsePage reads ?limit= and ?cursor= (the next_cursor of the previous page).
 func ParsePage(c *fiber.Ctx) (page.Request, error) {
-	p := page.Request{Limit: defaultLimit}
+	p := page.Request{Limit: page.DefaultLimit}
 	if s := c.Query("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxLimit {
