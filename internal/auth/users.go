@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"fieldsvc/internal/page"
 	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/page"
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/valid"
 )
