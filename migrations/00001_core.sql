@@ -56,7 +56,7 @@ CREATE TABLE sla_targets (
 CREATE TABLE clients (
     id         uuid PRIMARY KEY,
     name       text NOT NULL CHECK (btrim(name) <> ''),
-    tax_id     text CHECK (tax_id ~ '^[0-9]{10,12}$'),
+    tax_id     text CHECK (tax_id ~ '^([0-9]{10}|[0-9]{12})$'),
     email      text CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
     phone      text,
     address    text,

@@ -230,7 +230,7 @@ func TestAdminEndpointsRejectBadInput(t *testing.T) {
 			bad(with(step.body(), field, map[string]float64{"lat": 55, "lng": -180.5}), http.StatusBadRequest, field)
 			bad(with(step.body(), field, map[string]any{"lat": "55", "lng": 37}), http.StatusBadRequest, field+".lat")
 		}
-		problem(t, admin.do("POST", base, `{"name": "`+strings.Repeat("x", 2<<20)+`"}`), http.StatusRequestEntityTooLarge, "")
+		problem(t, admin.oversize(base, 2<<20), http.StatusRequestEntityTooLarge, "")
 		if after := tableCounts(t, pool); after != before {
 			t.Fatalf("%s: bad input changed stored rows: %v -> %v", step.resource, before, after)
 		}

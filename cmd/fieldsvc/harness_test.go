@@ -162,9 +162,14 @@ func (c *client) do(method, path string, body any) response {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	return c.send(req)
+}
+
+func (c *client) send(req *http.Request) response {
+	c.t.Helper()
+	res, err := expectContinue.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
+		c.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
@@ -174,10 +179,27 @@ func (c *client) do(method, path string, body any) response {
 	r := response{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &r.Body); err != nil {
-			c.t.Fatalf("%s %s: body is not JSON: %v\n%s", method, path, err, raw)
+			c.t.Fatalf("%s %s: body is not JSON: %v\n%s", req.Method, req.URL.Path, err, raw)
 		}
 	}
 	return r
+}
+
+// expectContinue sends the body only after the server agreed to read it, so a server
+// that refuses an oversize body early answers instead of resetting the connection.
+var expectContinue = &http.Client{Transport: &http.Transport{ExpectContinueTimeout: 10 * time.Second}}
+
+// oversize posts a body larger than the server accepts.
+func (c *client) oversize(path string, size int) response {
+	c.t.Helper()
+	req, err := http.NewRequest("POST", c.base+path, strings.NewReader(`{"name": "`+strings.Repeat("x", size)+`"}`))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Expect", "100-continue")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	return c.send(req)
 }
 
 // must is do that fails the test unless the status is want.

@@ -3,6 +3,7 @@ package auth
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"fieldsvc/internal/valid"
 	"fieldsvc/internal/web"
 )
 
@@ -73,6 +74,13 @@ func (s *Service) AdminRoutes(admin fiber.Router) {
 		SetActive: s.SetUserActive,
 		Filter: func(c *fiber.Ctx) (UserFilter, error) {
 			f := UserFilter{Role: c.Query("role"), Query: c.Query("q")}
+			var errs valid.Errors
+			if f.Role != "" {
+				errs.OneOf("role", f.Role, Roles...)
+			}
+			if err := errs.Err(); err != nil {
+				return f, err
+			}
 			var err error
 			if f.ClientID, err = web.QueryUUID(c, "client_id"); err != nil {
 				return f, err

@@ -44,7 +44,7 @@ func scanClient(row pgx.Row) (Client, error) {
 	return c, err
 }
 
-var taxID = regexp.MustCompile(`^[0-9]{10,12}$`)
+var taxID = regexp.MustCompile(`^([0-9]{10}|[0-9]{12})$`)
 
 func (in ClientInput) validate() (ClientInput, error) {
 	var errs valid.Errors

@@ -1,5 +1,6 @@
-// Package page is keyset pagination: a list is ordered by id (UUIDv7, so by creation
-// time), a page ends at its last id, and the next page starts after it.
+// Package page is keyset pagination: a list is ordered by id, a page ends at its last
+// id, and the next page starts after it. Ids the server assigns are UUIDv7, so records
+// created through the API list in creation order; a page never skips or repeats a row.
 package page
 
 import "github.com/google/uuid"
