@@ -16,6 +16,8 @@ import (
 	"syscall"
 	_ "time/tzdata" // business calendars need IANA zones even where the OS has none
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"fieldsvc/internal/auth"
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/postgres"
@@ -104,14 +106,11 @@ func seedDemo(ctx context.Context, cfg config.Config, args []string, stdout io.W
 	if *scale < 1 || *scale > 1000 {
 		return errors.New("seed-demo: -scale must be from 1 to 1000")
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := connectCurrent(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.CheckSchema(ctx, pool); err != nil {
-		return err
-	}
 	return loadDemo(ctx, pool, cfg, *scale, *seed, stdout)
 }
 
@@ -131,14 +130,11 @@ func createAdmin(ctx context.Context, cfg config.Config, args []string, getenv f
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := connectCurrent(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.CheckSchema(ctx, pool); err != nil {
-		return err
-	}
 	svc, err := auth.NewService(pool, auth.Options{BcryptCost: cfg.BcryptCost})
 	if err != nil {
 		return err
@@ -149,4 +145,17 @@ func createAdmin(ctx context.Context, cfg config.Config, args []string, getenv f
 	}
 	fmt.Fprintf(stdout, "created admin %s (%s)\n", u.Email, u.ID)
 	return nil
+}
+
+// connectCurrent opens the database and refuses one whose schema is older than the binary.
+func connectCurrent(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := postgres.CheckSchema(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
 }

@@ -25,14 +25,11 @@ import (
 // serve runs the API until ctx ends, then drains requests for up to ShutdownTimeout.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	log.Info("starting", "config", cfg.String())
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := connectCurrent(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.CheckSchema(ctx, pool); err != nil {
-		return err
-	}
 	store, err := objstore.New(objstore.Options{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey,
 		SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, UseSSL: cfg.S3UseSSL})
 	if err != nil {

@@ -127,17 +127,17 @@ func (s *Service) UpdateAsset(ctx context.Context, id uuid.UUID, in AssetInput) 
 	return s.GetAsset(ctx, id)
 }
 
+var assets = table[Asset]{name: "assets", what: "asset", alias: "a", sel: assetSelect, scan: scanAsset,
+	id: func(x Asset) uuid.UUID { return x.ID }, search: []string{"a.serial_number", "a.model", "a.manufacturer"}}
+
 // SetAssetActive deactivates or reactivates an asset.
 func (s *Service) SetAssetActive(ctx context.Context, id uuid.UUID, active bool) (Asset, error) {
-	if err := postgres.SetActive(ctx, s.pool, "assets", "asset", id, active); err != nil {
-		return Asset{}, err
-	}
-	return s.GetAsset(ctx, id)
+	return assets.setActive(ctx, s.pool, id, active)
 }
 
 // GetAsset returns one asset.
 func (s *Service) GetAsset(ctx context.Context, id uuid.UUID) (Asset, error) {
-	return postgres.GetByID(ctx, s.pool, "asset", assetSelect+` WHERE a.id = $1`, id, scanAsset)
+	return assets.get(ctx, s.pool, id)
 }
 
 // ListAssets returns a page of assets, filtered by site_id, client_id, type, active and
@@ -153,11 +153,5 @@ func (s *Service) ListAssets(ctx context.Context, f Filter, p page.Request) (pag
 	if t := strings.TrimSpace(f.Type); t != "" {
 		w.Add("a.asset_type = %s", t)
 	}
-	if f.Active != nil {
-		w.Add("a.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("(a.serial_number ILIKE %[1]s OR a.model ILIKE %[1]s OR a.manufacturer ILIKE %[1]s)", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, assetSelect, w, "a.id", p, scanAsset, func(a Asset) uuid.UUID { return a.ID })
+	return assets.list(ctx, s.pool, f, w, p)
 }

@@ -243,27 +243,20 @@ func (s *Service) UpdateCalendar(ctx context.Context, id uuid.UUID, in CalendarI
 	return s.GetCalendar(ctx, id)
 }
 
+var calendars = table[Calendar]{name: "calendars", what: "calendar", alias: "k", sel: calendarSelect, scan: scanCalendar,
+	id: func(x Calendar) uuid.UUID { return x.ID }, search: []string{"k.name"}}
+
 // SetCalendarActive deactivates or reactivates a calendar.
 func (s *Service) SetCalendarActive(ctx context.Context, id uuid.UUID, active bool) (Calendar, error) {
-	if err := postgres.SetActive(ctx, s.pool, "calendars", "calendar", id, active); err != nil {
-		return Calendar{}, err
-	}
-	return s.GetCalendar(ctx, id)
+	return calendars.setActive(ctx, s.pool, id, active)
 }
 
 // GetCalendar returns one calendar.
 func (s *Service) GetCalendar(ctx context.Context, id uuid.UUID) (Calendar, error) {
-	return postgres.GetByID(ctx, s.pool, "calendar", calendarSelect+` WHERE k.id = $1`, id, scanCalendar)
+	return calendars.get(ctx, s.pool, id)
 }
 
 // ListCalendars returns a page of calendars, filtered by active and q (part of the name).
 func (s *Service) ListCalendars(ctx context.Context, f Filter, p page.Request) (page.Page[Calendar], error) {
-	var w postgres.Where
-	if f.Active != nil {
-		w.Add("k.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("k.name ILIKE %s", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, calendarSelect, w, "k.id", p, scanCalendar, func(c Calendar) uuid.UUID { return c.ID })
+	return calendars.list(ctx, s.pool, f, postgres.Where{}, p)
 }

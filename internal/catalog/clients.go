@@ -89,27 +89,20 @@ func (s *Service) UpdateClient(ctx context.Context, id uuid.UUID, in ClientInput
 	return s.GetClient(ctx, id)
 }
 
+var clients = table[Client]{name: "clients", what: "client", alias: "c", sel: clientSelect, scan: scanClient,
+	id: func(x Client) uuid.UUID { return x.ID }, search: []string{"c.name"}}
+
 // SetClientActive deactivates or reactivates a client.
 func (s *Service) SetClientActive(ctx context.Context, id uuid.UUID, active bool) (Client, error) {
-	if err := postgres.SetActive(ctx, s.pool, "clients", "client", id, active); err != nil {
-		return Client{}, err
-	}
-	return s.GetClient(ctx, id)
+	return clients.setActive(ctx, s.pool, id, active)
 }
 
 // GetClient returns one client.
 func (s *Service) GetClient(ctx context.Context, id uuid.UUID) (Client, error) {
-	return postgres.GetByID(ctx, s.pool, "client", clientSelect+` WHERE c.id = $1`, id, scanClient)
+	return clients.get(ctx, s.pool, id)
 }
 
-// ListClients returns a page of clients.
+// ListClients returns a page of clients, filtered by active and q (part of the name).
 func (s *Service) ListClients(ctx context.Context, f Filter, p page.Request) (page.Page[Client], error) {
-	var w postgres.Where
-	if f.Active != nil {
-		w.Add("c.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("c.name ILIKE %s", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, clientSelect, w, "c.id", p, scanClient, func(c Client) uuid.UUID { return c.ID })
+	return clients.list(ctx, s.pool, f, postgres.Where{}, p)
 }

@@ -118,17 +118,17 @@ func (s *Service) UpdateContract(ctx context.Context, id uuid.UUID, in ContractI
 	return s.GetContract(ctx, id)
 }
 
+var contracts = table[Contract]{name: "contracts", what: "contract", alias: "c", sel: contractSelect, scan: scanContract,
+	id: func(x Contract) uuid.UUID { return x.ID }, search: []string{"c.number"}}
+
 // SetContractActive deactivates or reactivates a contract.
 func (s *Service) SetContractActive(ctx context.Context, id uuid.UUID, active bool) (Contract, error) {
-	if err := postgres.SetActive(ctx, s.pool, "contracts", "contract", id, active); err != nil {
-		return Contract{}, err
-	}
-	return s.GetContract(ctx, id)
+	return contracts.setActive(ctx, s.pool, id, active)
 }
 
 // GetContract returns one contract.
 func (s *Service) GetContract(ctx context.Context, id uuid.UUID) (Contract, error) {
-	return postgres.GetByID(ctx, s.pool, "contract", contractSelect+` WHERE c.id = $1`, id, scanContract)
+	return contracts.get(ctx, s.pool, id)
 }
 
 // ListContracts returns a page of contracts, filtered by client_id, active and q (part
@@ -138,13 +138,7 @@ func (s *Service) ListContracts(ctx context.Context, f Filter, p page.Request) (
 	if f.ClientID != nil {
 		w.Add("c.client_id = %s", *f.ClientID)
 	}
-	if f.Active != nil {
-		w.Add("c.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("c.number ILIKE %s", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, contractSelect, w, "c.id", p, scanContract, func(c Contract) uuid.UUID { return c.ID })
+	return contracts.list(ctx, s.pool, f, w, p)
 }
 
 // formatDate writes a date column's value the way dates travel in the API.

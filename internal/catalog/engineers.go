@@ -200,17 +200,17 @@ func insertEngineerSkills(ctx context.Context, tx pgx.Tx, engineerID uuid.UUID, 
 	return err
 }
 
+var engineers = table[Engineer]{name: "engineers", what: "engineer", alias: "e", sel: engineerSelect, scan: scanEngineer,
+	id: func(x Engineer) uuid.UUID { return x.ID }, search: []string{"u.full_name", "u.email"}}
+
 // SetEngineerActive deactivates or reactivates an engineer.
 func (s *Service) SetEngineerActive(ctx context.Context, id uuid.UUID, active bool) (Engineer, error) {
-	if err := postgres.SetActive(ctx, s.pool, "engineers", "engineer", id, active); err != nil {
-		return Engineer{}, err
-	}
-	return s.GetEngineer(ctx, id)
+	return engineers.setActive(ctx, s.pool, id, active)
 }
 
 // GetEngineer returns one engineer with their skills.
 func (s *Service) GetEngineer(ctx context.Context, id uuid.UUID) (Engineer, error) {
-	return postgres.GetByID(ctx, s.pool, "engineer", engineerSelect+` WHERE e.id = $1`, id, scanEngineer)
+	return engineers.get(ctx, s.pool, id)
 }
 
 // ListEngineers returns a page of engineers, filtered by skill_id (engineers who have
@@ -220,11 +220,5 @@ func (s *Service) ListEngineers(ctx context.Context, f Filter, p page.Request) (
 	if f.SkillID != nil {
 		w.Add("EXISTS (SELECT 1 FROM engineer_skills es WHERE es.engineer_id = e.id AND es.skill_id = %s)", *f.SkillID)
 	}
-	if f.Active != nil {
-		w.Add("e.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("(u.full_name ILIKE %[1]s OR u.email ILIKE %[1]s)", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, engineerSelect, w, "e.id", p, scanEngineer, func(e Engineer) uuid.UUID { return e.ID })
+	return engineers.list(ctx, s.pool, f, w, p)
 }

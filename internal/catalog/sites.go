@@ -123,17 +123,17 @@ func violates(err error, constraint string) bool {
 	return errors.As(err, &pe) && pe.ConstraintName == constraint
 }
 
+var sites = table[Site]{name: "sites", what: "site", alias: "s", sel: siteSelect, scan: scanSite,
+	id: func(x Site) uuid.UUID { return x.ID }, search: []string{"s.name", "s.address"}}
+
 // SetSiteActive deactivates or reactivates a site.
 func (s *Service) SetSiteActive(ctx context.Context, id uuid.UUID, active bool) (Site, error) {
-	if err := postgres.SetActive(ctx, s.pool, "sites", "site", id, active); err != nil {
-		return Site{}, err
-	}
-	return s.GetSite(ctx, id)
+	return sites.setActive(ctx, s.pool, id, active)
 }
 
 // GetSite returns one site.
 func (s *Service) GetSite(ctx context.Context, id uuid.UUID) (Site, error) {
-	return postgres.GetByID(ctx, s.pool, "site", siteSelect+` WHERE s.id = $1`, id, scanSite)
+	return sites.get(ctx, s.pool, id)
 }
 
 // ListSites returns a page of sites, filtered by client_id, active and q (part of the
@@ -143,11 +143,5 @@ func (s *Service) ListSites(ctx context.Context, f Filter, p page.Request) (page
 	if f.ClientID != nil {
 		w.Add("s.client_id = %s", *f.ClientID)
 	}
-	if f.Active != nil {
-		w.Add("s.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("(s.name ILIKE %[1]s OR s.address ILIKE %[1]s)", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, siteSelect, w, "s.id", p, scanSite, func(s Site) uuid.UUID { return s.ID })
+	return sites.list(ctx, s.pool, f, w, p)
 }

@@ -75,27 +75,20 @@ func (s *Service) UpdateSkill(ctx context.Context, id uuid.UUID, in SkillInput) 
 	return s.GetSkill(ctx, id)
 }
 
+var skills = table[Skill]{name: "skills", what: "skill", alias: "k", sel: skillSelect, scan: scanSkill,
+	id: func(x Skill) uuid.UUID { return x.ID }, search: []string{"k.code", "k.name"}}
+
 // SetSkillActive deactivates or reactivates a skill.
 func (s *Service) SetSkillActive(ctx context.Context, id uuid.UUID, active bool) (Skill, error) {
-	if err := postgres.SetActive(ctx, s.pool, "skills", "skill", id, active); err != nil {
-		return Skill{}, err
-	}
-	return s.GetSkill(ctx, id)
+	return skills.setActive(ctx, s.pool, id, active)
 }
 
 // GetSkill returns one skill.
 func (s *Service) GetSkill(ctx context.Context, id uuid.UUID) (Skill, error) {
-	return postgres.GetByID(ctx, s.pool, "skill", skillSelect+` WHERE k.id = $1`, id, scanSkill)
+	return skills.get(ctx, s.pool, id)
 }
 
 // ListSkills returns a page of skills, filtered by active and q (part of the code or name).
 func (s *Service) ListSkills(ctx context.Context, f Filter, p page.Request) (page.Page[Skill], error) {
-	var w postgres.Where
-	if f.Active != nil {
-		w.Add("k.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("(k.code ILIKE %[1]s OR k.name ILIKE %[1]s)", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, skillSelect, w, "k.id", p, scanSkill, func(k Skill) uuid.UUID { return k.ID })
+	return skills.list(ctx, s.pool, f, postgres.Where{}, p)
 }

@@ -137,27 +137,20 @@ func insertSLATargets(ctx context.Context, tx pgx.Tx, policyID uuid.UUID, target
 	return postgres.MapError(err)
 }
 
+var slaPolicies = table[SLAPolicy]{name: "sla_policies", what: "sla policy", alias: "p", sel: slaPolicySelect, scan: scanSLAPolicy,
+	id: func(x SLAPolicy) uuid.UUID { return x.ID }, search: []string{"p.name"}}
+
 // SetSLAPolicyActive deactivates or reactivates an SLA policy.
 func (s *Service) SetSLAPolicyActive(ctx context.Context, id uuid.UUID, active bool) (SLAPolicy, error) {
-	if err := postgres.SetActive(ctx, s.pool, "sla_policies", "sla policy", id, active); err != nil {
-		return SLAPolicy{}, err
-	}
-	return s.GetSLAPolicy(ctx, id)
+	return slaPolicies.setActive(ctx, s.pool, id, active)
 }
 
 // GetSLAPolicy returns one SLA policy with its targets.
 func (s *Service) GetSLAPolicy(ctx context.Context, id uuid.UUID) (SLAPolicy, error) {
-	return postgres.GetByID(ctx, s.pool, "sla policy", slaPolicySelect+` WHERE p.id = $1`, id, scanSLAPolicy)
+	return slaPolicies.get(ctx, s.pool, id)
 }
 
 // ListSLAPolicies returns a page of SLA policies, filtered by active and q (part of the name).
 func (s *Service) ListSLAPolicies(ctx context.Context, f Filter, p page.Request) (page.Page[SLAPolicy], error) {
-	var w postgres.Where
-	if f.Active != nil {
-		w.Add("p.active = %s", *f.Active)
-	}
-	if f.Query != "" {
-		w.Add("p.name ILIKE %s", postgres.Contains(f.Query))
-	}
-	return postgres.ListPage(ctx, s.pool, slaPolicySelect, w, "p.id", p, scanSLAPolicy, func(p SLAPolicy) uuid.UUID { return p.ID })
+	return slaPolicies.list(ctx, s.pool, f, postgres.Where{}, p)
 }
