@@ -511,18 +511,3 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		t.Error("empty hash accepted")
 	}
 }
-
-// BenchmarkLoad measures one load at ten times the demo size into a fresh database.
-func BenchmarkLoad(b *testing.B) {
-	size := Size{Clients: 200, Sites: 2000, Assets: 10000, Engineers: 500, OpenTickets: 400}
-	hash := mustHash(b)
-	for b.Loop() {
-		b.StopTimer()
-		pool := dbtest.MustPool(b)
-		b.StartTimer()
-		if _, err := Load(context.Background(), pool, size, 1, hash); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(size.Assets), "assets/op")
-}
