@@ -81,6 +81,8 @@ CREATE TABLE contracts (
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT contracts_number_key UNIQUE (client_id, number),
+    -- Lets tickets prove that their contract is their client's.
+    CONSTRAINT contracts_id_client_id_key UNIQUE (id, client_id),
     CONSTRAINT contracts_ends_on_check CHECK (ends_on IS NULL OR ends_on >= starts_on)
 );
 CREATE INDEX contracts_client_id_idx ON contracts (client_id);
@@ -198,7 +200,7 @@ CREATE TABLE tickets (
     id                uuid PRIMARY KEY,
     number            text NOT NULL CHECK (number ~ '^[0-9]{4}-[0-9]{6,}$'),
     client_id         uuid NOT NULL REFERENCES clients (id),
-    contract_id       uuid REFERENCES contracts (id),
+    contract_id       uuid,
     site_id           uuid NOT NULL,
     asset_id          uuid,
     kind              text NOT NULL CHECK (kind IN ('incident', 'request', 'consultation', 'preventive')),
@@ -220,7 +222,9 @@ CREATE TABLE tickets (
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT tickets_number_key UNIQUE (number),
-    -- The site belongs to the ticket's client, and the asset stands at the ticket's site.
+    -- The contract and the site belong to the ticket's client, and the asset stands at the
+    -- ticket's site.
+    CONSTRAINT tickets_contract_id_fkey FOREIGN KEY (contract_id, client_id) REFERENCES contracts (id, client_id),
     CONSTRAINT tickets_site_id_fkey FOREIGN KEY (site_id, client_id) REFERENCES sites (id, client_id),
     CONSTRAINT tickets_asset_id_fkey FOREIGN KEY (asset_id, site_id) REFERENCES assets (id, site_id)
 );

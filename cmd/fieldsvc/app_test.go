@@ -220,6 +220,9 @@ func TestAdminEndpointsRejectBadInput(t *testing.T) {
 		bad(`{"name": `, http.StatusBadRequest, "body")
 		bad(`[]`, http.StatusBadRequest, "body")
 		bad(with(step.body(), "surprise", true), http.StatusBadRequest, "surprise")
+		if body := step.body(); body["name"] != nil {
+			bad(with(body, "name", "a\u0000b"), http.StatusBadRequest, "name")
+		}
 		bad(map[string]any{}, http.StatusBadRequest, "")
 		for _, ref := range step.refs {
 			bad(with(step.body(), ref, uuid.NewString()), http.StatusBadRequest, ref)
@@ -229,6 +232,8 @@ func TestAdminEndpointsRejectBadInput(t *testing.T) {
 			bad(with(step.body(), field, map[string]float64{"lat": 91, "lng": 37}), http.StatusBadRequest, field)
 			bad(with(step.body(), field, map[string]float64{"lat": 55, "lng": -180.5}), http.StatusBadRequest, field)
 			bad(with(step.body(), field, map[string]any{"lat": "55", "lng": 37}), http.StatusBadRequest, field+".lat")
+			bad(with(step.body(), field, map[string]any{"lat": 55.7}), http.StatusBadRequest, field+".lng")
+			bad(with(step.body(), field, map[string]any{"lat": nil, "lng": 37.6}), http.StatusBadRequest, field+".lat")
 		}
 		problem(t, admin.oversize(base, 2<<20), http.StatusRequestEntityTooLarge, "")
 		if after := tableCounts(t, pool); after != before {
@@ -245,6 +250,7 @@ func TestAdminEndpointsRejectBadInput(t *testing.T) {
 		problem(t, admin.do("GET", base+"?limit=0", nil), http.StatusBadRequest, "limit")
 		problem(t, admin.do("GET", base+"?cursor=abc", nil), http.StatusBadRequest, "cursor")
 		problem(t, admin.do("GET", base+"?active=maybe", nil), http.StatusBadRequest, "active")
+		problem(t, admin.do("GET", base+"?q=%00", nil), http.StatusBadRequest, "")
 		for _, ref := range step.refs {
 			problem(t, admin.do("PUT", base+"/"+id, with(step.body(), ref, uuid.NewString())), http.StatusBadRequest, ref)
 		}
@@ -277,4 +283,50 @@ func tableCounts(t *testing.T, pool *pgxpool.Pool) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestAccessEndsWithTheAccount checks that deactivating a user, changing their role or
+// deactivating their company takes effect at their next request, not when their token
+// expires, and that password guessing is slowed down.
+func TestAccessEndsWithTheAccount(t *testing.T) {
+	env := testEnv(t)
+	runCommand(t, env, "migrate")
+	env["ADMIN_PASSWORD"] = "root password 1"
+	runCommand(t, env, "create-admin", "-email", "root@example.com", "-name", "Root Admin")
+	anon := &client{t: t, base: startServer(t, env)}
+	root := anon.login("root@example.com", "root password 1")
+
+	second := root.must(http.StatusCreated, "POST", "/api/v1/admin/users", map[string]string{
+		"email": "second@example.com", "full_name": "Second Admin", "role": "admin", "password": "second password"})
+	other := anon.login("second@example.com", "second password")
+	other.must(http.StatusOK, "GET", "/api/v1/auth/me", nil)
+	root.must(http.StatusOK, "PUT", "/api/v1/admin/users/"+second["id"].(string), map[string]string{
+		"email": "second@example.com", "full_name": "Second Admin", "role": "dispatcher"})
+	problem(t, other.do("POST", "/api/v1/admin/skills", map[string]string{"code": "sneaky", "name": "X"}), http.StatusUnauthorized, "")
+
+	company := root.must(http.StatusCreated, "POST", "/api/v1/admin/clients", map[string]string{"name": "ООО Уходящая"})
+	root.must(http.StatusCreated, "POST", "/api/v1/admin/users", map[string]string{"email": "c@example.com",
+		"full_name": "Client", "role": "client", "client_id": company["id"].(string), "password": "client password"})
+	clientUser := anon.login("c@example.com", "client password")
+	clientUser.must(http.StatusOK, "GET", "/api/v1/auth/me", nil)
+	root.must(http.StatusOK, "POST", "/api/v1/admin/clients/"+company["id"].(string)+"/deactivate", nil)
+	problem(t, clientUser.do("GET", "/api/v1/auth/me", nil), http.StatusUnauthorized, "")
+	problem(t, anon.do("POST", "/api/v1/auth/login", map[string]string{"email": "c@example.com", "password": "client password"}),
+		http.StatusUnauthorized, "")
+
+	lowercase := &client{t: t, base: anon.base}
+	r := lowercase.do("GET", "/api/v1/auth/me", nil)
+	problem(t, r, http.StatusUnauthorized, "")
+
+	var limited response
+	for range 25 {
+		limited = anon.do("POST", "/api/v1/auth/login", map[string]string{"email": "root@example.com", "password": "guess"})
+		if limited.Status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	problem(t, limited, http.StatusTooManyRequests, "")
+	if limited.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
 }

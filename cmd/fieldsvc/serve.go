@@ -86,7 +86,7 @@ func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objs
 		Ready: []web.Check{
 			{Name: "database", Check: pool.Ping},
 			{Name: "schema", Check: func(ctx context.Context) error { return postgres.CheckSchema(ctx, pool) }},
-			{Name: "storage", Check: store.EnsureBucket},
+			{Name: "storage", Check: store.Ready},
 		},
 	})
 	app.Get("/openapi.yaml", func(c *fiber.Ctx) error {

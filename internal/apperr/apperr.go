@@ -18,6 +18,7 @@ const (
 	Forbidden       Code = "forbidden"
 	Unauthenticated Code = "unauthenticated"
 	Unavailable     Code = "unavailable"
+	RateLimited     Code = "rate_limited"
 	Internal        Code = "internal"
 )
 

@@ -275,3 +275,32 @@ func TestEngineerUsersKeepTheirRoleAndLeaveWithTheirProfile(t *testing.T) {
 		t.Fatalf("engineer profile still active after the user left (err %v)", err)
 	}
 }
+
+func TestConcurrentRefreshesOfOneTokenLetOneThrough(t *testing.T) {
+	s, _ := mustService(t)
+	ctx := context.Background()
+	mustUser(t, s, Engineer, "racer@example.com")
+	tok, err := s.Login(ctx, "racer@example.com", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := s.Refresh(ctx, tok.RefreshToken)
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range n {
+		if err := <-errs; err == nil {
+			ok++
+		} else if apperr.CodeOf(err) != apperr.Unauthenticated {
+			t.Fatalf("a losing refresh failed with %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent refreshes of one token succeeded, want exactly 1", ok, n)
+	}
+}

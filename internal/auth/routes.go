@@ -1,8 +1,12 @@
 package auth
 
 import (
-	"github.com/gofiber/fiber/v2"
+	"time"
 
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/valid"
 	"fieldsvc/internal/web"
 )
@@ -18,7 +22,13 @@ type refreshRequest struct {
 
 // Routes registers sign-in under /auth on api.
 func (s *Service) Routes(api fiber.Router) {
-	api.Post("/auth/login", func(c *fiber.Ctx) error {
+	// Failed sign-ins per address are limited, against password guessing (a person who
+	// mistypes a few times is not affected; successes do not count).
+	guard := limiter.New(limiter.Config{Max: 20, Expiration: 5 * time.Minute, SkipSuccessfulRequests: true,
+		LimitReached: func(*fiber.Ctx) error {
+			return apperr.New(apperr.RateLimited, "too many failed sign-ins from this address; try again later")
+		}})
+	api.Post("/auth/login", guard, web.Settled(func(c *fiber.Ctx) error {
 		var req loginRequest
 		if err := web.DecodeJSON(c, &req); err != nil {
 			return err
@@ -28,7 +38,7 @@ func (s *Service) Routes(api fiber.Router) {
 			return err
 		}
 		return c.JSON(t)
-	})
+	}))
 	api.Post("/auth/refresh", func(c *fiber.Ctx) error {
 		var req refreshRequest
 		if err := web.DecodeJSON(c, &req); err != nil {

@@ -74,9 +74,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (Tokens, er
 		return Tokens{}, errBadLogin
 	}
 	if err != nil {
-		return Tokens{}, fmt.Errorf("auth: login: %w", err)
+		return Tokens{}, fmt.Errorf("auth: login: %w", postgres.MapError(err))
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !u.Active {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return Tokens{}, errBadLogin
+	}
+	if err := s.checkAccount(ctx, s.pool, u.principal()); err != nil {
 		return Tokens{}, errBadLogin
 	}
 	var t Tokens
@@ -123,8 +126,8 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 		if err != nil {
 			return err
 		}
-		if !u.Active {
-			return apperr.New(apperr.Unauthenticated, "this account is deactivated")
+		if err := s.checkAccount(ctx, tx, u.principal()); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET spent_at = $2 WHERE id = $1`, id, now); err != nil {
 			return err
@@ -140,6 +143,30 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 			"this refresh token was already used, so every session of this login is signed out; sign in again")
 	}
 	return t, nil
+}
+
+var errStale = apperr.New(apperr.Unauthenticated, "this account was deactivated or changed; sign in again")
+
+// checkAccount confirms that p may still act as it says: an active user, of an active
+// client company, with the same role and company. Deactivating someone or changing their
+// role therefore takes effect at their next request, not when their token expires.
+func (s *Service) checkAccount(ctx context.Context, q postgres.Querier, p Principal) error {
+	var role Role
+	var clientID *uuid.UUID
+	var active bool
+	err := q.QueryRow(ctx, `SELECT u.role, u.client_id, u.active AND coalesce(c.active, true)
+		FROM users u LEFT JOIN clients c ON c.id = u.client_id WHERE u.id = $1`, p.UserID).Scan(&role, &clientID, &active)
+	if postgres.ErrNoRows(err) {
+		return errStale
+	}
+	if err != nil {
+		return fmt.Errorf("auth: account: %w", postgres.MapError(err))
+	}
+	sameClient := (clientID == nil) == (p.ClientID == nil) && (clientID == nil || *clientID == *p.ClientID)
+	if !active || role != p.Role || !sameClient {
+		return errStale
+	}
+	return nil
 }
 
 // Logout revokes the family of a refresh token. An unknown token is not an error: the

@@ -91,13 +91,15 @@ func hashRefreshToken(token string) []byte {
 // request's context. Requests without a valid token stop here with 401.
 func (s *Service) Middleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		header := c.Get(fiber.HeaderAuthorization)
-		token, ok := strings.CutPrefix(header, "Bearer ")
-		if !ok || token == "" {
+		scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			return apperr.New(apperr.Unauthenticated, "send an access token as `Authorization: Bearer <token>`")
 		}
 		p, err := parseAccessToken(s.secret, token, s.now())
 		if err != nil {
+			return err
+		}
+		if err := s.checkAccount(c.UserContext(), s.pool, p); err != nil {
 			return err
 		}
 		web.SetUserID(c, p.UserID.String())

@@ -126,6 +126,16 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 		return User{}, err
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// The lock orders this against an engineer profile being created for the user.
+		var before Principal
+		err := tx.QueryRow(ctx, `SELECT id, role, client_id FROM users WHERE id = $1 FOR UPDATE`, id).
+			Scan(&before.UserID, &before.Role, &before.ClientID)
+		if postgres.ErrNoRows(err) {
+			return apperr.New(apperr.NotFound, "user %s not found", id)
+		}
+		if err != nil {
+			return err
+		}
 		if f.role != Engineer {
 			var engineer bool
 			err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM engineers WHERE user_id = $1)`, id).Scan(&engineer)
@@ -144,7 +154,9 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (U
 		if err := postgres.Affected(tag, err, "user", id); err != nil {
 			return err
 		}
-		if f.passwordHash != nil { // a new password signs out every existing session
+		// A new password, role or company signs out every existing session.
+		sameClient := (before.ClientID == nil) == (f.clientID == nil) && (f.clientID == nil || *before.ClientID == *f.clientID)
+		if f.passwordHash != nil || before.Role != f.role || !sameClient {
 			return s.revokeAll(ctx, tx, id)
 		}
 		return nil
@@ -203,5 +215,5 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter, p page.Request) (
 	if f.Query != "" {
 		w.Add("(u.email ILIKE %[1]s OR u.full_name ILIKE %[1]s)", postgres.Contains(f.Query))
 	}
-	return postgres.ListPage(ctx, s.pool, userSelect, w, "u.id", p, scanUserRow, func(u User) uuid.UUID { return u.ID })
+	return postgres.ListPage(ctx, s.pool, userSelect, w, postgres.Key{Column: "u.id"}, p, scanUserRow, func(u User) uuid.UUID { return u.ID })
 }

@@ -117,7 +117,7 @@ func (s *Service) UpdateAsset(ctx context.Context, id uuid.UUID, in AssetInput) 
 			installed_on = $7, warranty_until = $8
 		WHERE id = $1`,
 		id, f.siteID, f.assetType, f.manufacturer, f.model, f.serialNumber, f.installedOn, f.warrantyUntil)
-	if violates(err, "tickets_asset_id_fkey") {
+	if postgres.Violates(err, "tickets_asset_id_fkey") {
 		return Asset{}, &apperr.Error{Code: apperr.Conflict, Message: "the asset has tickets, so it cannot move to another site",
 			Fields: map[string]string{"site_id": "cannot change: the asset has tickets"}}
 	}

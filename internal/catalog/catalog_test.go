@@ -97,7 +97,7 @@ func mustContract(t *testing.T, s *Service, clientID, policyID, calendarID uuid.
 func siteInput(clientID uuid.UUID) SiteInput {
 	return SiteInput{
 		ClientID: clientID.String(), Name: fmt.Sprintf("Shop %d", next()), Address: "Tverskaya 1, Moscow",
-		Location: &geo.Point{Lat: 55.7558, Lng: 37.6173}, TimeZone: "Europe/Moscow",
+		Location: geo.Point{Lat: 55.7558, Lng: 37.6173}.Input(), TimeZone: "Europe/Moscow",
 	}
 }
 
@@ -148,7 +148,7 @@ func mustUser(t *testing.T, pool *pgxpool.Pool, role string) uuid.UUID {
 func engineerInput(userID, calendarID uuid.UUID, skills ...uuid.UUID) EngineerInput {
 	in := EngineerInput{
 		UserID: userID.String(), CalendarID: calendarID.String(), SkillIDs: []string{},
-		HomeBase: &geo.Point{Lat: 55.75, Lng: 37.61},
+		HomeBase: geo.Point{Lat: 55.75, Lng: 37.61}.Input(),
 	}
 	for _, k := range skills {
 		in.SkillIDs = append(in.SkillIDs, k.String())
@@ -594,7 +594,7 @@ func TestSites(t *testing.T) {
 			t.Fatalf("created %+v", site)
 		}
 		in := siteInput(client.ID)
-		in.Location, in.ContactName, in.ContactPhone, in.Address = &geo.Point{Lat: -33.8688, Lng: 151.2093}, ptr("Anna"), ptr(""), "Nevsky 2"
+		in.Location, in.ContactName, in.ContactPhone, in.Address = geo.Point{Lat: -33.8688, Lng: 151.2093}.Input(), ptr("Anna"), ptr(""), "Nevsky 2"
 		site, err = s.UpdateSite(ctx, site.ID, in)
 		if err != nil {
 			t.Fatal(err)
@@ -611,10 +611,10 @@ func TestSites(t *testing.T) {
 
 	t.Run("validation", func(t *testing.T) {
 		in := siteInput(client.ID)
-		in.Location = &geo.Point{Lat: 91, Lng: 37}
+		in.Location = geo.Point{Lat: 91, Lng: 37}.Input()
 		_, err := s.CreateSite(ctx, in)
 		mustFieldError(t, err, apperr.Invalid, "location")
-		in.Location = &geo.Point{Lat: 55, Lng: 181}
+		in.Location = geo.Point{Lat: 55, Lng: 181}.Input()
 		_, err = s.CreateSite(ctx, in)
 		mustFieldError(t, err, apperr.Invalid, "location")
 
@@ -836,7 +836,7 @@ func TestEngineers(t *testing.T) {
 		}
 
 		in := engineerInput(userID, cal.ID, fridge.ID, hvac.ID)
-		in.Capacity, in.HomeBase = ptr(12), &geo.Point{Lat: 59.93, Lng: 30.33}
+		in.Capacity, in.HomeBase = ptr(12), geo.Point{Lat: 59.93, Lng: 30.33}.Input()
 		e, err = s.UpdateEngineer(ctx, e.ID, in)
 		if err != nil {
 			t.Fatal(err)
@@ -909,7 +909,7 @@ func TestEngineers(t *testing.T) {
 
 	t.Run("validation and references", func(t *testing.T) {
 		in := engineerInput(mustUser(t, pool, "engineer"), cal.ID)
-		in.Capacity, in.HomeBase = ptr(0), &geo.Point{Lat: 10, Lng: -181}
+		in.Capacity, in.HomeBase = ptr(0), geo.Point{Lat: 10, Lng: -181}.Input()
 		_, err := s.CreateEngineer(ctx, in)
 		mustFieldError(t, err, apperr.Invalid, "capacity")
 		mustFieldError(t, err, apperr.Invalid, "home_base")
@@ -964,4 +964,18 @@ func skillCodes(e Engineer) []string {
 		codes = append(codes, k.Code)
 	}
 	return codes
+}
+
+func TestMissingCoordinatesAreNotZero(t *testing.T) {
+	s := NewService(dbtest.MustPool(t))
+	client := mustClient(t, s)
+	lat := 55.7
+	for field, loc := range map[string]*geo.Input{"location.lng": {Lat: &lat}, "location.lat": {Lng: &lat}} {
+		_, err := s.CreateSite(t.Context(), SiteInput{ClientID: client.ID.String(), Name: "Склад",
+			Address: "Москва", Location: loc, TimeZone: "Europe/Moscow"})
+		var e *apperr.Error
+		if !errors.As(err, &e) || e.Fields[field] == "" {
+			t.Errorf("a site without %s: got %v, want a field error", field, err)
+		}
+	}
 }

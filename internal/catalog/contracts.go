@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/page"
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/valid"
@@ -112,6 +113,10 @@ func (s *Service) UpdateContract(ctx context.Context, id uuid.UUID, in ContractI
 			calendar_id = $7, default_priority = $8
 		WHERE id = $1`,
 		id, f.clientID, f.number, f.startsOn, f.endsOn, f.slaPolicyID, f.calendarID, f.defaultPriority)
+	if postgres.Violates(err, "tickets_contract_id_fkey") {
+		return Contract{}, &apperr.Error{Code: apperr.Conflict, Message: "the contract has tickets, so it cannot move to another client",
+			Fields: map[string]string{"client_id": "cannot change: the contract has tickets"}}
+	}
 	if err := postgres.Affected(tag, err, "contract", id); err != nil {
 		return Contract{}, fmt.Errorf("catalog: update contract: %w", err)
 	}

@@ -55,7 +55,7 @@ type EngineerSkill struct {
 type EngineerInput struct {
 	UserID     string     `json:"user_id"`
 	SkillIDs   []string   `json:"skill_ids"`
-	HomeBase   *geo.Point `json:"home_base"`
+	HomeBase   *geo.Input `json:"home_base"`
 	CalendarID string     `json:"calendar_id"`
 	Capacity   *int       `json:"capacity"`
 }

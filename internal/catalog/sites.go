@@ -2,14 +2,12 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/geo"
@@ -39,7 +37,7 @@ type SiteInput struct {
 	ClientID     string     `json:"client_id"`
 	Name         string     `json:"name"`
 	Address      string     `json:"address"`
-	Location     *geo.Point `json:"location"`
+	Location     *geo.Input `json:"location"`
 	TimeZone     string     `json:"time_zone"`
 	ContactName  *string    `json:"contact_name"`
 	ContactPhone *string    `json:"contact_phone"`
@@ -105,7 +103,7 @@ func (s *Service) UpdateSite(ctx context.Context, id uuid.UUID, in SiteInput) (S
 			contact_name = $7, contact_phone = $8
 		WHERE id = $1`,
 		id, f.clientID, f.name, f.address, f.location, f.timeZone, f.contactName, f.contactPhone)
-	if violates(err, "tickets_site_id_fkey") {
+	if postgres.Violates(err, "tickets_site_id_fkey") {
 		return Site{}, &apperr.Error{Code: apperr.Conflict, Message: "the site has tickets, so it cannot move to another client",
 			Fields: map[string]string{"client_id": "cannot change: the site has tickets"}}
 	}
@@ -113,14 +111,6 @@ func (s *Service) UpdateSite(ctx context.Context, id uuid.UUID, in SiteInput) (S
 		return Site{}, fmt.Errorf("catalog: update site: %w", err)
 	}
 	return s.GetSite(ctx, id)
-}
-
-// violates reports whether err is the violation of the named constraint. It serves
-// where a constraint of another table guards a change to this one, which MapError
-// cannot name a field of this request for.
-func violates(err error, constraint string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.ConstraintName == constraint
 }
 
 var sites = table[Site]{name: "sites", what: "site", alias: "s", sel: siteSelect, scan: scanSite,

@@ -38,7 +38,7 @@ func (t table[T]) list(ctx context.Context, q postgres.Querier, f Filter, w post
 		}
 		w.Add("("+strings.Join(conds, " OR ")+")", postgres.Contains(f.Query))
 	}
-	return postgres.ListPage(ctx, q, t.sel, w, t.alias+".id", p, t.scan, t.id)
+	return postgres.ListPage(ctx, q, t.sel, w, postgres.Key{Column: t.alias + ".id"}, p, t.scan, t.id)
 }
 
 func (t table[T]) setActive(ctx context.Context, q postgres.Querier, id uuid.UUID, active bool) (T, error) {

@@ -101,9 +101,13 @@ func (c Config) Validate() error {
 // String shows the configuration with secrets masked, for the startup log.
 func (c Config) String() string {
 	db := c.DatabaseURL
-	if u, err := url.Parse(db); err == nil && u.User != nil {
+	if u, err := url.Parse(db); err == nil {
 		if _, has := u.User.Password(); has {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
 		}
 		db = u.String()
 	}

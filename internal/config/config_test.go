@@ -10,7 +10,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func validEnv() map[string]string {
 	return map[string]string{
-		"DATABASE_URL":  "postgres://fieldsvc:topsecretpw@127.0.0.1:55432/fieldsvc",
+		"DATABASE_URL":  "postgres://fieldsvc:topsecretpw@127.0.0.1:55432/fieldsvc?password=querysecret",
 		"S3_ENDPOINT":   "127.0.0.1:59000",
 		"S3_ACCESS_KEY": "fieldsvc",
 		"S3_SECRET_KEY": "minio-secret-value",
@@ -50,7 +50,7 @@ func TestStringMasksSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.String()
-	for _, secret := range []string{"topsecretpw", "minio-secret-value", strings.Repeat("k", 32)} {
+	for _, secret := range []string{"topsecretpw", "querysecret", "minio-secret-value", strings.Repeat("k", 32)} {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
 		}

@@ -131,23 +131,11 @@ func ensureTemplate(admin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// Templates of older migrations are dead weight; the rename publishes the new one.
+	// The rename publishes the template. Templates of other migrations stay: another
+	// checkout on this server may be testing with them.
 	_, err = conn.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name))
 	if err != nil {
 		return "", err
-	}
-	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'fieldsvc\_tmpl\_%' AND datname <> $1`, name)
-	if err != nil {
-		return "", err
-	}
-	stale, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return "", err
-	}
-	for _, old := range stale {
-		if _, err := conn.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, old)); err != nil {
-			return "", err
-		}
 	}
 	return name, nil
 }

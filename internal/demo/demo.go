@@ -272,10 +272,12 @@ func writeCatalog(ctx context.Context, tx pgx.Tx, ds *dataset, passwordHash stri
 	n = len(ds.engineers)
 	eID, eUser := make([]uuid.UUID, n), make([]uuid.UUID, n)
 	eLat, eLng, eCap := make([]float64, n), make([]float64, n), make([]int32, n)
+	eCalendar := make([]uuid.UUID, n)
 	eLastLat, eLastLng, eLastAt := make([]*float64, n), make([]*float64, n), make([]*time.Time, n)
 	var esEngineer, esSkill []uuid.UUID
 	for i, e := range ds.engineers {
 		eID[i], eUser[i], eLat[i], eLng[i], eCap[i] = e.id, e.userID, e.home.Lat, e.home.Lng, int32(e.capacity)
+		eCalendar[i] = e.calendarID
 		if e.last != nil {
 			eLastLat[i], eLastLng[i], eLastAt[i] = &e.last.Lat, &e.last.Lng, e.lastAt
 		}
@@ -287,17 +289,17 @@ func writeCatalog(ctx context.Context, tx pgx.Tx, ds *dataset, passwordHash stri
 	stmts = append(stmts, statement{"engineers", `
 		WITH ins AS (
 			INSERT INTO engineers (id, user_id, home_base, calendar_id, capacity, last_location, last_location_at)
-			SELECT u.id, u.user_id, ST_SetSRID(ST_MakePoint(u.lng, u.lat), 4326)::geography, $10, u.capacity,
+			SELECT u.id, u.user_id, ST_SetSRID(ST_MakePoint(u.lng, u.lat), 4326)::geography, u.calendar_id, u.capacity,
 				ST_SetSRID(ST_MakePoint(u.last_lng, u.last_lat), 4326)::geography, u.last_at
-			FROM unnest($1::uuid[], $2::uuid[], $3::float8[], $4::float8[], $5::int4[], $6::float8[], $7::float8[], $8::timestamptz[])
-				AS u(id, user_id, lat, lng, capacity, last_lat, last_lng, last_at)
+			FROM unnest($1::uuid[], $2::uuid[], $3::float8[], $4::float8[], $5::int4[], $6::float8[], $7::float8[], $8::timestamptz[], $10::uuid[])
+				AS u(id, user_id, lat, lng, capacity, last_lat, last_lng, last_at, calendar_id)
 			ON CONFLICT (id) DO NOTHING
 			RETURNING id)
 		INSERT INTO engineer_skills (engineer_id, skill_id)
 		SELECT s.engineer_id, s.skill_id FROM unnest($9::uuid[], $11::uuid[]) AS s(engineer_id, skill_id)
 		JOIN ins ON ins.id = s.engineer_id
 		ON CONFLICT DO NOTHING`,
-		[]any{eID, eUser, eLat, eLng, eCap, eLastLat, eLastLng, eLastAt, esEngineer, ds.calendars[2].id, esSkill}})
+		[]any{eID, eUser, eLat, eLng, eCap, eLastLat, eLastLng, eLastAt, esEngineer, eCalendar, esSkill}})
 
 	_, err := sendBatch(ctx, tx, stmts)
 	return err

@@ -97,7 +97,7 @@ func fingerprints(tb testing.TB, pool *pgxpool.Pool) map[string]string {
 
 func wantCounts(size Size) map[string]int {
 	return map[string]int{
-		"calendars": 3, "sla_policies": 3, "sla_targets": 12, "skills": 12,
+		"calendars": 5, "sla_policies": 3, "sla_targets": 12, "skills": 12,
 		"clients": size.Clients, "contracts": size.Clients, "sites": size.Sites, "assets": size.Assets,
 		"users": 4 + size.Engineers + size.Clients, "engineers": size.Engineers,
 		"tickets": size.OpenTickets, "ticket_numbers.last": size.OpenTickets,
@@ -342,6 +342,10 @@ func TestLoadDemoSize(t *testing.T) {
 	if n := queryInt(t, pool, `SELECT count(*) FROM skills s
 		WHERE (SELECT count(*) FROM engineer_skills es WHERE es.skill_id = s.id) < 4`); n != 0 {
 		t.Errorf("%d skills held by fewer than 4 engineers", n)
+	}
+	// Someone is on shift at any hour: day, late and night shifts each have engineers.
+	if n := queryInt(t, pool, `SELECT count(DISTINCT calendar_id) FROM engineers`); n != 3 {
+		t.Errorf("engineers work %d different shift calendars, want 3", n)
 	}
 	if n := queryInt(t, pool, `SELECT count(*) FROM tickets WHERE status = 'assigned'`); n < 3 || n > Demo.OpenTickets/2 {
 		t.Errorf("%d assigned tickets, want a few", n)

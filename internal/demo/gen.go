@@ -113,6 +113,7 @@ type userRow struct {
 
 type engineerRow struct {
 	id, userID   uuid.UUID
+	calendarID   uuid.UUID // the engineer's shifts
 	home         geo.Point
 	capacity     int
 	skills       []string
@@ -213,18 +214,21 @@ func (g *gen) reference() {
 		shortDays = append(shortDays, workingDay{d.Format(time.DateOnly), []span{{"09:00", "13:00"}, {"14:00", "17:00"}}})
 	}
 	allDay := []span{{"00:00", "24:00"}}
-	always := map[string][]span{}
-	shift := map[string][]span{}
+	always, dayShift, lateShift, nightShift := map[string][]span{}, map[string][]span{}, map[string][]span{}, map[string][]span{}
 	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
 		always[d] = allDay
+		lateShift[d] = []span{{"14:00", "23:00"}}
+		nightShift[d] = []span{{"00:00", "08:00"}, {"20:00", "24:00"}}
 		if d != "sun" {
-			shift[d] = []span{{"08:00", "20:00"}}
+			dayShift[d] = []span{{"08:00", "20:00"}}
 		}
 	}
 	g.ds.calendars = []calendarRow{
 		{g.id("calendar", 0), "Москва, пятидневка 09:00–18:00", mustJSON(week), holidays2026, mustJSON(shortDays)},
 		{g.id("calendar", 1), "Круглосуточно 24×7", mustJSON(always), nil, []byte("[]")},
-		{g.id("calendar", 2), "Смены инженеров, пн–сб 08:00–20:00", mustJSON(shift), nil, []byte("[]")},
+		{g.id("calendar", 2), "Дневная смена, пн–сб 08:00–20:00", mustJSON(dayShift), nil, []byte("[]")},
+		{g.id("calendar", 3), "Вечерняя смена, пн–вс 14:00–23:00", mustJSON(lateShift), nil, []byte("[]")},
+		{g.id("calendar", 4), "Ночное дежурство, пн–вс 20:00–08:00", mustJSON(nightShift), nil, []byte("[]")},
 	}
 	g.ds.policies = []policyRow{
 		{g.id("sla_policy", 0), "Стандарт", [4][2]int{{480, 2400}, {240, 960}, {120, 480}, {60, 240}}},
@@ -589,7 +593,7 @@ func (g *gen) engineers(n int) {
 		d := pickDistrict(r, [3]float64{0.5, 2, 5})
 		e := engineerRow{
 			id: g.id("engineer", i), userID: userID, home: near(r, d.lat, d.lng, 1.2),
-			capacity: 4 + r.IntN(5), skills: skills,
+			capacity: 4 + r.IntN(5), skills: skills, calendarID: g.ds.calendars[shiftOf(i)].id,
 		}
 		if r.IntN(10) < 7 { // on shift and reporting: somewhere on the way within the last hour
 			last := near(r, e.home.Lat, e.home.Lng, 2.5)
@@ -709,4 +713,16 @@ func hasAll(have, need []string) bool {
 		}
 	}
 	return true
+}
+
+// shiftOf spreads engineers over the shift calendars: most work days, a fifth the late
+// shift and a fifth the night duty, so someone is on shift at any hour.
+func shiftOf(engineer int) int {
+	switch engineer % 5 {
+	case 3:
+		return 3
+	case 4:
+		return 4
+	}
+	return 2
 }

@@ -18,6 +18,13 @@ type Point struct {
 	Lng float64 `json:"lng"`
 }
 
+// Input is a position as a request sends it: a missing or null coordinate stays nil
+// instead of becoming 0 (a point in the Gulf of Guinea).
+type Input struct {
+	Lat *float64 `json:"lat"`
+	Lng *float64 `json:"lng"`
+}
+
 // Problem says what is wrong with p, or "" when it is a valid position.
 func (p Point) Problem() string {
 	switch {
@@ -41,3 +48,6 @@ func (p Point) Orb() orb.Point { return orb.Point{p.Lng, p.Lat} }
 
 // FromGeom converts a go-geom point to a Point.
 func FromGeom(g *geom.Point) Point { return Point{Lat: g.Y(), Lng: g.X()} }
+
+// Input returns p as request input.
+func (p Point) Input() *Input { return &Input{Lat: &p.Lat, Lng: &p.Lng} }

@@ -39,8 +39,19 @@ func New(o Options) (*Store, error) {
 	return &Store{client: client, bucket: o.Bucket}, nil
 }
 
-// EnsureBucket creates the bucket when it is missing. It is also the readiness check:
-// it succeeds only when storage answers and the bucket is there.
+// Ready reports whether storage answers and the bucket is there; it changes nothing.
+func (s *Store) Ready(ctx context.Context) error {
+	exists, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("objstore: bucket %s: %w", s.bucket, err)
+	}
+	if !exists {
+		return fmt.Errorf("objstore: bucket %s does not exist", s.bucket)
+	}
+	return nil
+}
+
+// EnsureBucket creates the bucket when it is missing.
 func (s *Store) EnsureBucket(ctx context.Context) error {
 	exists, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {

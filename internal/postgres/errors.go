@@ -42,7 +42,7 @@ func MapError(err error) error {
 		return apperr.Field(constraintField(pe), "is not an allowed value")
 	case "23502": // not_null_violation
 		return apperr.Field(pe.ColumnName, "is required")
-	case "22P02", "22007", "22008", "22003", "22023", "22001": // malformed or out-of-range values
+	case "22P02", "22007", "22008", "22003", "22023", "22001", "22021": // malformed, out of range, or a NUL byte
 		return apperr.New(apperr.Invalid, "a value is malformed or out of range")
 	case "40001", "40P01": // serialization failure, deadlock
 		return apperr.New(apperr.Conflict, "a concurrent change got in the way; try again")
@@ -64,4 +64,11 @@ func constraintField(pe *pgconn.PgError) string {
 		return "id"
 	}
 	return name
+}
+
+// Violates reports whether err is the violation of the named constraint, for the rare
+// caller that must say more than MapError can (a row still referenced by others).
+func Violates(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.ConstraintName == constraint
 }

@@ -25,6 +25,9 @@ func (w *Where) Add(cond string, arg any) {
 	w.conds = append(w.conds, fmt.Sprintf(cond, "$"+strconv.Itoa(len(w.Args))))
 }
 
+// Cond appends a condition that takes no argument.
+func (w *Where) Cond(cond string) { w.conds = append(w.conds, cond) }
+
 // SQL returns " WHERE a AND b", or "" without conditions.
 func (w *Where) SQL() string {
 	if len(w.conds) == 0 {
@@ -49,14 +52,24 @@ func GetByID[T any](ctx context.Context, q Querier, what, query string, id uuid.
 	return v, nil
 }
 
+// Key is the id column a list is ordered and paged by; Desc lists newest first.
+type Key struct {
+	Column string
+	Desc   bool
+}
+
 // ListPage runs base (a SELECT without WHERE) with the filters and keyset pagination on
-// idColumn, returning one page.
-func ListPage[T any](ctx context.Context, q Querier, base string, w Where, idColumn string, p page.Request,
+// key, returning one page.
+func ListPage[T any](ctx context.Context, q Querier, base string, w Where, key Key, p page.Request,
 	scan Scanner[T], id func(T) uuid.UUID) (page.Page[T], error) {
-	if p.After != nil {
-		w.Add(idColumn+" > %s", *p.After)
+	cmp, dir := ">", "ASC"
+	if key.Desc {
+		cmp, dir = "<", "DESC"
 	}
-	sql := fmt.Sprintf("%s%s ORDER BY %s LIMIT %d", base, w.SQL(), idColumn, p.Size()+1)
+	if p.After != nil {
+		w.Add(key.Column+" "+cmp+" %s", *p.After)
+	}
+	sql := fmt.Sprintf("%s%s ORDER BY %s %s LIMIT %d", base, w.SQL(), key.Column, dir, p.Size()+1)
 	rows, err := q.Query(ctx, sql, w.Args...)
 	if err != nil {
 		return page.Page[T]{}, fmt.Errorf("postgres: list: %w", MapError(err))

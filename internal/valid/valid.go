@@ -6,6 +6,7 @@ package valid
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -54,6 +55,8 @@ func (e *Errors) Text(field, s string, required bool, maxLen int) string {
 		e.Add(field, "is required")
 	case utf8.RuneCountInString(s) > maxLen:
 		e.Add(field, "is too long")
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, control):
+		e.Add(field, "contains control characters")
 	}
 	return s
 }
@@ -114,16 +117,22 @@ func (e *Errors) OptionalDate(field string, s *string) *time.Time {
 	return &d
 }
 
-// Point checks a required position.
-func (e *Errors) Point(field string, p *geo.Point) geo.Point {
-	if p == nil {
+// Point checks a required position, naming field.lat or field.lng when one is missing.
+func (e *Errors) Point(field string, in *geo.Input) geo.Point {
+	if in == nil {
 		e.Add(field, "is required")
 		return geo.Point{}
 	}
+	if in.Lat == nil || in.Lng == nil {
+		e.Check(in.Lat != nil, field+".lat", "is required")
+		e.Check(in.Lng != nil, field+".lng", "is required")
+		return geo.Point{}
+	}
+	p := geo.Point{Lat: *in.Lat, Lng: *in.Lng}
 	if problem := p.Problem(); problem != "" {
 		e.Add(field, problem)
 	}
-	return *p
+	return p
 }
 
 // TimeZone checks an IANA time zone name such as Europe/Moscow.
@@ -154,3 +163,6 @@ func Email(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && domain != "" && !strings.ContainsAny(s, " \t\r\n") && !strings.Contains(domain, "@")
 }
+
+// control reports characters no text field holds; tabs and line breaks are fine.
+func control(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }

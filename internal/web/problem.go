@@ -39,6 +39,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.Forbidden:       http.StatusForbidden,
 	apperr.Unauthenticated: http.StatusUnauthorized,
 	apperr.Unavailable:     http.StatusServiceUnavailable,
+	apperr.RateLimited:     http.StatusTooManyRequests,
 	apperr.Internal:        http.StatusInternalServerError,
 }
 

@@ -62,7 +62,7 @@ func New(o Options) *fiber.App {
 		timeout(o.RequestTimeout),
 	)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", readyz(o.Ready))
+	app.Get("/readyz", readyz(o.Logger, o.Ready))
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
 	return app
 }
@@ -138,7 +138,9 @@ func UserID(c *fiber.Ctx) string {
 	return id
 }
 
-func readyz(checks []Check) fiber.Handler {
+// readyz answers whether every check passes. Why one failed goes to the log, not to an
+// anonymous caller: driver errors name hosts, users and databases.
+func readyz(log *slog.Logger, checks []Check) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		results := make(map[string]string, len(checks))
 		ready := true
@@ -148,7 +150,8 @@ func readyz(checks []Check) fiber.Handler {
 			cancel()
 			if err != nil {
 				ready = false
-				results[ch.Name] = err.Error()
+				results[ch.Name] = "failed"
+				log.WarnContext(c.UserContext(), "not ready", "check", ch.Name, "error", err.Error())
 			} else {
 				results[ch.Name] = "ok"
 			}
@@ -185,4 +188,15 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 func (m *metrics) observe(method, route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
+}
+
+// Settled runs h and writes its error as the response right away, so middleware wrapped
+// around it (a rate limiter counting failures) sees the status the client will get.
+func Settled(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := h(c); err != nil {
+			return c.App().ErrorHandler(c, err)
+		}
+		return nil
+	}
 }
