@@ -30,6 +30,9 @@ type Config struct {
 	BodyLimit       int           // BODY_LIMIT_BYTES
 	BcryptCost      int           // BCRYPT_COST
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
+	AutoCloseAfter  time.Duration // TICKET_AUTO_CLOSE_AFTER: a resolved ticket closes by itself
+	ReopenWithin    time.Duration // TICKET_REOPEN_WITHIN: how long a client may reopen
+	SweepInterval   time.Duration // SLA_SWEEP_INTERVAL: how often SLA clocks are checked
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in tests),
@@ -52,6 +55,9 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimit:       r.integer("BODY_LIMIT_BYTES", 1<<20),
 		BcryptCost:      r.integer("BCRYPT_COST", 11),
 		LogLevel:        r.level("LOG_LEVEL", slog.LevelInfo),
+		AutoCloseAfter:  r.duration("TICKET_AUTO_CLOSE_AFTER", 72*time.Hour),
+		ReopenWithin:    r.duration("TICKET_REOPEN_WITHIN", 14*24*time.Hour),
+		SweepInterval:   r.duration("SLA_SWEEP_INTERVAL", time.Minute),
 	}
 	if err := errors.Join(append(r.errs, c.Validate())...); err != nil {
 		return Config{}, err
@@ -92,6 +98,12 @@ func (c Config) Validate() error {
 	if c.BodyLimit < 1024 {
 		bad("BODY_LIMIT_BYTES", "must be at least 1024")
 	}
+	if c.AutoCloseAfter < time.Hour || c.ReopenWithin < time.Hour {
+		bad("TICKET_AUTO_CLOSE_AFTER and TICKET_REOPEN_WITHIN", "must be at least 1h")
+	}
+	if c.SweepInterval < time.Second || c.SweepInterval > time.Hour {
+		bad("SLA_SWEEP_INTERVAL", "must be between 1s and 1h")
+	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		bad("BCRYPT_COST", "must be between 4 and 31")
 	}
@@ -113,9 +125,10 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("http_addr=%s database_url=%s s3_endpoint=%s s3_bucket=%s s3_use_ssl=%t s3_access_key=%s "+
 		"s3_secret_key=%s jwt_secret=%s access_token_ttl=%s refresh_token_ttl=%s request_timeout=%s "+
-		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s",
+		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s ticket_auto_close_after=%s ticket_reopen_within=%s sla_sweep_interval=%s",
 		c.HTTPAddr, db, c.S3Endpoint, c.S3Bucket, c.S3UseSSL, c.S3AccessKey, mask(c.S3SecretKey), mask(c.JWTSecret),
-		c.AccessTokenTTL, c.RefreshTokenTTL, c.RequestTimeout, c.BodyLimit, c.BcryptCost, c.LogLevel)
+		c.AccessTokenTTL, c.RefreshTokenTTL, c.RequestTimeout, c.BodyLimit, c.BcryptCost, c.LogLevel,
+		c.AutoCloseAfter, c.ReopenWithin, c.SweepInterval)
 }
 
 func mask(secret string) string {

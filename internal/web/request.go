@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,14 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 		return apperr.Field("body", "must hold a single JSON value")
 	}
 	return nil
+}
+
+// DecodeOptionalJSON is DecodeJSON for a body that may be left out entirely.
+func DecodeOptionalJSON(c *fiber.Ctx, v any) error {
+	if len(bytes.TrimSpace(c.Body())) == 0 {
+		return nil
+	}
+	return DecodeJSON(c, v)
 }
 
 func jsonError(err error) error {
@@ -105,6 +114,32 @@ func QueryUUID(c *fiber.Ctx, name string) (*uuid.UUID, error) {
 		return nil, apperr.Field(name, "must be a UUID")
 	}
 	return &id, nil
+}
+
+// QueryList reads a filter given as ?name=a,b or ?name=a&name=b, each value one of allowed.
+func QueryList(c *fiber.Ctx, name string, allowed []string) ([]string, error) {
+	var out []string
+	for _, raw := range c.Context().QueryArgs().PeekMulti(name) {
+		for _, v := range strings.Split(string(raw), ",") {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			if !slices.Contains(allowed, v) {
+				return nil, apperr.Field(name, "must be one of "+strings.Join(allowed, ", "))
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// QueryOneOf reads an optional filter that must be one of allowed.
+func QueryOneOf(c *fiber.Ctx, name string, allowed []string) (string, error) {
+	v := c.Query(name)
+	if v != "" && !slices.Contains(allowed, v) {
+		return "", apperr.Field(name, "must be one of "+strings.Join(allowed, ", "))
+	}
+	return v, nil
 }
 
 // QueryBool parses an optional true/false filter from the query string.

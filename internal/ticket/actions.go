@@ -1,0 +1,330 @@
+package ticket
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/auth"
+	"fieldsvc/internal/postgres"
+	"fieldsvc/internal/valid"
+)
+
+// Command carries what an action needs besides the ticket.
+type Command struct {
+	// Version, when given, must still be the ticket's version: a stale command is refused.
+	Version *int `json:"version"`
+	// EngineerID is who to assign.
+	EngineerID *string `json:"engineer_id"`
+	// WaitingOn is client or parts, for wait. Waiting on the client stops the SLA clock.
+	WaitingOn *string `json:"waiting_on"`
+	// Note is the resolution (resolve) or the reason (assign, cancel, reopen, wait).
+	Note *string `json:"note"`
+}
+
+// current is the part of a locked ticket row that commands decide on.
+type current struct {
+	id                                   uuid.UUID
+	status                               Status
+	version                              int
+	assignee, contract                   *uuid.UUID
+	site                                 uuid.UUID
+	priority                             string
+	created                              time.Time
+	paused                               int
+	pausedSince, firstResponse, resolved *time.Time
+	reactionDue, resolutionDue           *time.Time
+	resolutionRisk                       *time.Time
+	reactionState, resolutionState       string
+	reopenCount                          int
+	rated                                bool
+}
+
+// lock reads and locks a ticket p may see.
+func lock(ctx context.Context, tx pgx.Tx, p auth.Principal, id uuid.UUID) (current, error) {
+	var w postgres.Where
+	w.Add("t.id = %s", id)
+	visible(p, &w)
+	var c current
+	err := tx.QueryRow(ctx, `SELECT t.id, t.status, t.version, t.assignee_id, t.contract_id, t.site_id, t.priority,
+		t.created_at, t.paused_minutes, t.paused_since, t.first_response_at, t.resolved_at,
+		t.reaction_due_at, t.resolution_due_at, t.resolution_risk_at, t.reaction_state, t.resolution_state, t.reopen_count,
+		t.rated_at IS NOT NULL
+		FROM tickets t`+w.SQL()+` FOR UPDATE OF t`, w.Args...).Scan(
+		&c.id, &c.status, &c.version, &c.assignee, &c.contract, &c.site, &c.priority,
+		&c.created, &c.paused, &c.pausedSince, &c.firstResponse, &c.resolved,
+		&c.reactionDue, &c.resolutionDue, &c.resolutionRisk, &c.reactionState, &c.resolutionState, &c.reopenCount,
+		&c.rated)
+	if postgres.ErrNoRows(err) {
+		return c, apperr.New(apperr.NotFound, "ticket %s not found", id)
+	}
+	return c, err
+}
+
+// conflict says a command does not fit the ticket as it now is, and shows it.
+func (c current) conflict(format string, args ...any) error {
+	return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf(format, args...),
+		Current: map[string]any{"status": c.status, "version": c.version}}
+}
+
+func (c current) checkVersion(v *int) error {
+	if v != nil && *v != c.version {
+		return c.conflict("the ticket changed since you read it (version %d, now %d); reload it", *v, c.version)
+	}
+	return nil
+}
+
+// changes are the columns a command sets, besides status and version.
+type changes struct {
+	cols []string
+	args []any
+}
+
+func (ch *changes) set(col string, v any) {
+	ch.cols = append(ch.cols, col)
+	ch.args = append(ch.args, v)
+}
+
+func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status) error {
+	sql := "UPDATE tickets SET status = $2, version = version + 1"
+	for i, col := range ch.cols {
+		sql += ", " + col + " = $" + strconv.Itoa(i+3)
+	}
+	_, err := tx.Exec(ctx, sql+" WHERE id = $1", append([]any{id, to}, ch.args...)...)
+	return err
+}
+
+// Do takes an action on a ticket: checked against the ticket's status and the caller's
+// role, applied with its SLA effects and recorded as an event, all in one transaction.
+func (s *Service) Do(ctx context.Context, p auth.Principal, id uuid.UUID, action Action, cmd Command) (Ticket, error) {
+	r, ok := rules[action]
+	if !ok {
+		return Ticket{}, apperr.New(apperr.NotFound, "there is no action %q", action)
+	}
+	if !r.allowedRole(p.Role) {
+		return Ticket{}, apperr.New(apperr.Forbidden, "your role (%s) may not %s tickets", p.Role, action)
+	}
+	in, err := cmd.validate(action)
+	if err != nil {
+		return Ticket{}, err
+	}
+	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := lock(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if err := c.checkVersion(cmd.Version); err != nil {
+			return err
+		}
+		if !r.allowedFrom(c.status, p.Role) {
+			return c.conflict("a ticket that is %s cannot be %s", c.status, pastTense(action))
+		}
+		e := event{ticket: id, actor: &p.UserID, kind: strings.ReplaceAll(string(action), "-", "_"),
+			from: c.status, to: r.to, at: s.now(), data: map[string]any{}}
+		var ch changes
+		if err := s.effects(ctx, tx, c, action, in, &e, &ch); err != nil {
+			return err
+		}
+		if err := ch.apply(ctx, tx, id, e.to); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, e)
+	})
+	if err != nil {
+		return Ticket{}, fmt.Errorf("ticket: %s: %w", action, postgres.MapError(err))
+	}
+	return s.Get(ctx, s.asStaff(p), id)
+}
+
+// asStaff lets the caller read back a ticket they just handed on (an engineer's ticket
+// stays theirs; a reassigned one would otherwise vanish mid-request).
+func (s *Service) asStaff(p auth.Principal) auth.Principal {
+	if p.Role == auth.Engineer {
+		return auth.Principal{UserID: p.UserID, Role: auth.Dispatcher}
+	}
+	return p
+}
+
+type commandInput struct {
+	engineer  uuid.UUID
+	waitingOn string
+	note      *string
+}
+
+func (cmd Command) validate(action Action) (commandInput, error) {
+	var errs valid.Errors
+	var in commandInput
+	in.note = errs.OptionalText("note", cmd.Note, 5000)
+	switch action {
+	case Assign:
+		if cmd.EngineerID == nil {
+			errs.Add("engineer_id", "is required")
+		} else {
+			in.engineer = errs.UUID("engineer_id", *cmd.EngineerID)
+		}
+	case Wait:
+		if cmd.WaitingOn == nil {
+			errs.Add("waiting_on", "is required: client or parts")
+		} else {
+			in.waitingOn = errs.OneOf("waiting_on", *cmd.WaitingOn, "client", "parts")
+		}
+	case Resolve:
+		errs.Check(in.note != nil, "note", "is required: what was done")
+	case Cancel, Reopen:
+		errs.Check(in.note != nil, "note", "is required: why")
+	}
+	return in, errs.Err()
+}
+
+func pastTense(a Action) string {
+	switch a {
+	case StartTravel:
+		return "put en route"
+	case StartWork:
+		return "started"
+	case Wait:
+		return "put on hold"
+	case Resume:
+		return "resumed"
+	case Cancel:
+		return "cancelled"
+	}
+	return strings.TrimSuffix(string(a), "e") + "ed"
+}
+
+// effects works out everything an action changes besides the status.
+func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Action, in commandInput, e *event, ch *changes) error {
+	now := e.at
+	if in.note != nil {
+		e.data["note"] = *in.note
+	}
+	switch action {
+	case Assign:
+		if c.assignee != nil && *c.assignee == in.engineer && c.status == Assigned {
+			return c.conflict("the ticket is already assigned to this engineer")
+		}
+		if err := checkEngineer(ctx, tx, in.engineer); err != nil {
+			return err
+		}
+		ch.set("assignee_id", in.engineer)
+		e.data["engineer_id"] = in.engineer
+		if c.assignee != nil {
+			e.data["previous_engineer_id"] = *c.assignee
+		}
+	case Accept:
+		s.reacted(c, now, ch)
+	case Wait:
+		ch.set("waiting_on", in.waitingOn)
+		e.data["waiting_on"] = in.waitingOn
+		if in.waitingOn == "client" {
+			ch.set("paused_since", now)
+		}
+	case Resume:
+		if err := s.unpause(ctx, tx, c, now, ch); err != nil {
+			return err
+		}
+		ch.set("waiting_on", nil)
+	case Resolve:
+		if err := s.unpause(ctx, tx, c, now, ch); err != nil {
+			return err
+		}
+		ch.set("waiting_on", nil)
+		s.reacted(c, now, ch)
+		ch.set("resolved_at", now)
+		ch.set("resolution_note", *in.note)
+		if running(c.resolutionState) {
+			ch.set("resolution_state", metState(now, c.resolutionDue))
+		}
+	case Close:
+		ch.set("closed_at", now)
+	case Cancel:
+		ch.set("waiting_on", nil)
+		ch.set("paused_since", nil)
+		ch.set("closed_at", now)
+	case Reopen:
+		if c.resolved != nil && now.Sub(*c.resolved) > s.opts.ReopenWithin {
+			return c.conflict("a ticket can be reopened within %s of its resolution", days(s.opts.ReopenWithin))
+		}
+		e.to = reopenedStatus(c)
+		s.reopen(c, now, ch)
+	}
+	return nil
+}
+
+func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
+
+// running reports whether an SLA clock still runs.
+func running(state string) bool { return state == "ok" || state == "at_risk" || state == "breached" }
+
+// reacted stops the reaction clock the first time someone answers.
+func (s *Service) reacted(c current, now time.Time, ch *changes) {
+	if c.firstResponse != nil {
+		return
+	}
+	ch.set("first_response_at", now)
+	if running(c.reactionState) {
+		ch.set("reaction_state", metState(now, c.reactionDue))
+	}
+}
+
+// unpause ends waiting on the client: the business time spent waiting is added to the
+// pause and the resolution deadline moves by as much.
+func (s *Service) unpause(ctx context.Context, tx pgx.Tx, c current, now time.Time, ch *changes) error {
+	if c.pausedSince == nil {
+		return nil
+	}
+	ch.set("paused_since", nil)
+	tm, ok, err := loadTerms(ctx, tx, c.contract, c.priority, c.site)
+	if err != nil || !ok {
+		return err
+	}
+	paused := c.paused + tm.cal.Minutes(*c.pausedSince, now)
+	d := tm.deadlines(c.created, paused)
+	ch.set("paused_minutes", paused)
+	ch.set("resolution_risk_at", d.resolutionRisk)
+	ch.set("resolution_due_at", d.resolutionDue)
+	if running(c.resolutionState) {
+		ch.set("resolution_state", stateAt(now, d.resolutionRisk, d.resolutionDue))
+	}
+	return nil
+}
+
+// reopenedStatus sends a reopened ticket back to its engineer, or to the queue.
+func reopenedStatus(c current) Status {
+	if c.assignee != nil {
+		return Assigned
+	}
+	return New
+}
+
+// reopen restarts the resolution clock where it stood: the original deadline holds.
+func (s *Service) reopen(c current, now time.Time, ch *changes) {
+	ch.set("resolved_at", nil)
+	ch.set("closed_at", nil)
+	ch.set("reopen_count", c.reopenCount+1)
+	if c.resolutionDue != nil && c.resolutionRisk != nil {
+		ch.set("resolution_state", stateAt(now, *c.resolutionRisk, *c.resolutionDue))
+	}
+}
+
+// checkEngineer refuses an assignee who does not exist or no longer works.
+func checkEngineer(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
+	var active bool
+	err := tx.QueryRow(ctx, `SELECT e.active AND u.active FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = $1`, id).Scan(&active)
+	if postgres.ErrNoRows(err) {
+		return apperr.Field("engineer_id", "does not exist")
+	}
+	if err != nil {
+		return err
+	}
+	if !active {
+		return apperr.Field("engineer_id", "is deactivated")
+	}
+	return nil
+}

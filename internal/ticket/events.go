@@ -1,0 +1,59 @@
+package ticket
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// event is one entry of a ticket's history, written in the transaction of the change.
+type event struct {
+	ticket   uuid.UUID
+	actor    *uuid.UUID // nil for the system (sweeps, auto-close)
+	kind     string
+	from, to Status
+	at       time.Time
+	data     map[string]any
+}
+
+func addEvent(ctx context.Context, tx pgx.Tx, e event) error {
+	if e.data == nil {
+		e.data = map[string]any{}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO ticket_events (ticket_id, actor_id, kind, from_status, to_status, data, created_at)
+		VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6, $7)`,
+		e.ticket, e.actor, e.kind, string(e.from), string(e.to), e.data, e.at)
+	if err != nil {
+		return fmt.Errorf("ticket: event %s: %w", e.kind, err)
+	}
+	return nil
+}
+
+// Event is an entry of a ticket's history as the API shows it.
+type Event struct {
+	ID        int64          `json:"id"`
+	TicketID  uuid.UUID      `json:"ticket_id"`
+	ActorID   *uuid.UUID     `json:"actor_id"`
+	ActorName *string        `json:"actor_name"`
+	Kind      string         `json:"kind"`
+	From      *string        `json:"from_status"`
+	To        *string        `json:"to_status"`
+	Data      map[string]any `json:"data"`
+	At        time.Time      `json:"at"`
+}
+
+// clientHidden are event kinds a client user does not see: the desk's own bookkeeping.
+var clientHidden = []string{"sla.reaction_at_risk", "sla.resolution_at_risk", "edited", "skills_changed"}
+
+const eventSelect = `SELECT e.id, e.ticket_id, e.actor_id, u.full_name, e.kind, e.from_status, e.to_status, e.data, e.created_at
+	FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id`
+
+func scanEvent(row pgx.Row) (Event, error) {
+	var e Event
+	err := row.Scan(&e.ID, &e.TicketID, &e.ActorID, &e.ActorName, &e.Kind, &e.From, &e.To, &e.Data, &e.At)
+	return e, err
+}
