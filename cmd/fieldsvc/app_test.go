@@ -53,15 +53,7 @@ func TestNewUserWalkthrough(t *testing.T) {
 	if again := runCommand(t, env, "seed-demo"); again != seeded {
 		t.Fatalf("a second seed-demo differs:\n%s\nvs\n%s", seeded, again)
 	}
-	logins := map[string][2]string{}
-	for _, m := range loginLine.FindAllStringSubmatch(seeded, -1) {
-		logins[m[1]] = [2]string{m[2], m[3]}
-	}
-	for _, role := range []string{"admin", "dispatcher", "client"} {
-		if logins[role][0] == "" {
-			t.Fatalf("seed-demo printed no %s login:\n%s", role, seeded)
-		}
-	}
+	logins := demoLogins(t, seeded)
 
 	anon := &client{t: t, base: startServer(t, env)}
 	anon.must(http.StatusOK, "GET", "/healthz", nil)

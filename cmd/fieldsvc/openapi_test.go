@@ -17,6 +17,7 @@ import (
 	"fieldsvc/docs"
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/objstore"
+	"fieldsvc/internal/ticket"
 )
 
 // TestOpenAPIMatchesRoutes builds the real app and checks that docs/openapi.yaml
@@ -32,7 +33,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApp(cfg, slog.New(slog.DiscardHandler), poolFor(t, env), store)
+	pool := poolFor(t, env)
+	app, err := newApp(cfg, slog.New(slog.DiscardHandler), pool, store, ticket.NewService(pool, ticket.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

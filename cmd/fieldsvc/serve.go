@@ -19,6 +19,7 @@ import (
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/objstore"
 	"fieldsvc/internal/postgres"
+	"fieldsvc/internal/ticket"
 	"fieldsvc/internal/web"
 )
 
@@ -39,10 +40,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		// Storage only backs photos and documents: start anyway, /readyz tells.
 		log.Warn("object storage unavailable at start", "error", err.Error())
 	}
-	app, err := newApp(cfg, log, pool, store)
+	tickets := ticket.NewService(pool, ticket.Options{AutoCloseAfter: cfg.AutoCloseAfter, ReopenWithin: cfg.ReopenWithin})
+	app, err := newApp(cfg, log, pool, store, tickets)
 	if err != nil {
 		return err
 	}
+	sweepCtx, stopSweeping := context.WithCancel(ctx)
+	sweeping := make(chan struct{})
+	go func() {
+		defer close(sweeping)
+		tickets.RunSweeper(sweepCtx, cfg.SweepInterval, func(r ticket.SweepResult, err error) {
+			if err != nil && sweepCtx.Err() == nil {
+				log.Error("sla sweep failed", "error", err.Error())
+			} else if r != (ticket.SweepResult{}) {
+				log.Info("sla sweep", "reaction_at_risk", r.ReactionAtRisk, "reaction_breached", r.ReactionBreached,
+					"resolution_at_risk", r.ResolutionAtRisk, "resolution_breached", r.ResolutionBreached, "auto_closed", r.AutoClosed)
+			}
+		})
+	}()
+	defer func() { stopSweeping(); <-sweeping }()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -72,7 +88,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 }
 
 // newApp wires every package's routes onto the platform app.
-func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objstore.Store) (*fiber.App, error) {
+func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objstore.Store, tickets *ticket.Service) (*fiber.App, error) {
 	authSvc, err := auth.NewService(pool, auth.Options{Secret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL, BcryptCost: cfg.BcryptCost})
 	if err != nil {
@@ -96,9 +112,13 @@ func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objs
 
 	api := app.Group("/api/v1")
 	authSvc.Routes(api)
-	admin := api.Group("/admin", authSvc.Middleware())
+	authn := authSvc.Middleware()
+	admin := api.Group("/admin", authn)
 	authSvc.AdminRoutes(admin)
-	catalog.NewService(pool).Routes(admin)
+	cat := catalog.NewService(pool)
+	cat.Routes(admin)
+	cat.DirectoryRoutes(api, authn)
+	tickets.Routes(api, authn)
 	return app, nil
 }
 

@@ -1,10 +1,15 @@
 package catalog
 
 import (
+	"context"
+	"slices"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/page"
 	"fieldsvc/internal/web"
 )
 
@@ -70,4 +75,59 @@ func (s *Service) Routes(admin fiber.Router) {
 		Create: s.CreateEngineer, Get: s.GetEngineer, List: s.ListEngineers, Update: s.UpdateEngineer,
 		SetActive: s.SetEngineerActive, Filter: parseFilter,
 	})
+}
+
+// DirectoryRoutes lets the people who file tickets find what to file them against:
+// client users see their company's sites and assets (another company's are not found),
+// staff see all.
+func (s *Service) DirectoryRoutes(api fiber.Router, authn fiber.Handler) {
+	// Per route, not per group: a group would also guard /assets/{id}/history.
+	guard := []fiber.Handler{authn, auth.Require(auth.Client, auth.Admin, auth.Dispatcher, auth.Manager)}
+	directory(api, "/sites", guard, s.ListSites, s.GetSite, func(x Site) uuid.UUID { return x.ClientID })
+	directory(api, "/assets", guard, s.ListAssets, s.GetAsset, func(x Asset) uuid.UUID { return x.ClientID })
+}
+
+func directory[T any](r fiber.Router, path string, guard []fiber.Handler,
+	list func(context.Context, Filter, page.Request) (page.Page[T], error),
+	get func(context.Context, uuid.UUID) (T, error), owner func(T) uuid.UUID) {
+	r.Get(path, slices.Concat(guard, []fiber.Handler{func(c *fiber.Ctx) error {
+		p, err := auth.FromContext(c.UserContext())
+		if err != nil {
+			return err
+		}
+		f, err := parseFilter(c)
+		if err != nil {
+			return err
+		}
+		pr, err := web.ParsePage(c)
+		if err != nil {
+			return err
+		}
+		if p.ClientID != nil {
+			f.ClientID = p.ClientID
+		}
+		out, err := list(c.UserContext(), f, pr)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}})...)
+	r.Get(path+"/:id", slices.Concat(guard, []fiber.Handler{func(c *fiber.Ctx) error {
+		p, err := auth.FromContext(c.UserContext())
+		if err != nil {
+			return err
+		}
+		id, err := web.PathID(c)
+		if err != nil {
+			return err
+		}
+		x, err := get(c.UserContext(), id)
+		if err == nil && p.ClientID != nil && owner(x) != *p.ClientID {
+			err = apperr.New(apperr.NotFound, "%s not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(x)
+	}})...)
 }

@@ -31,7 +31,7 @@ type Config struct {
 	BcryptCost      int           // BCRYPT_COST
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
 	AutoCloseAfter  time.Duration // TICKET_AUTO_CLOSE_AFTER: a resolved ticket closes by itself
-	ReopenWithin    time.Duration // TICKET_REOPEN_WITHIN: how long a client may reopen
+	ReopenWithin    time.Duration // TICKET_REOPEN_WITHIN: how long after resolution a ticket may be reopened
 	SweepInterval   time.Duration // SLA_SWEEP_INTERVAL: how often SLA clocks are checked
 }
 

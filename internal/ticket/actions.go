@@ -303,11 +303,15 @@ func reopenedStatus(c current) Status {
 	return New
 }
 
-// reopen restarts the resolution clock where it stood: the original deadline holds.
+// reopen restarts the resolution clock where it stood: the original deadline holds. A
+// rating was of work that is now being redone, so it goes (its event stays).
 func (s *Service) reopen(c current, now time.Time, ch *changes) {
 	ch.set("resolved_at", nil)
 	ch.set("closed_at", nil)
 	ch.set("reopen_count", c.reopenCount+1)
+	ch.set("csat", nil)
+	ch.set("csat_comment", nil)
+	ch.set("rated_at", nil)
 	if c.resolutionDue != nil && c.resolutionRisk != nil {
 		ch.set("resolution_state", stateAt(now, *c.resolutionRisk, *c.resolutionDue))
 	}

@@ -55,7 +55,10 @@ func (in NewTicket) validate(p auth.Principal) (newFields, error) {
 	}
 	f.id = uuid.Must(uuid.NewV7())
 	if in.ID != nil {
-		f.id = errs.UUID("id", *in.ID)
+		// Lists are newest first by id, so ids made offline must be time-ordered too.
+		if f.id = errs.UUID("id", *in.ID); f.id != uuid.Nil && f.id.Version() != 7 {
+			errs.Add("id", "must be a UUIDv7 (time-ordered)")
+		}
 	}
 	if f.siteID == nil && f.assetID == nil {
 		errs.Add("site_id", "is required (or an asset_id, which implies its site)")
@@ -141,7 +144,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in NewTicket) (T
 	if err != nil {
 		return Ticket{}, false, err
 	}
-	if existing, err := s.Get(ctx, p, f.id); err == nil {
+	if existing, err := s.Get(ctx, p, f.id); err == nil && existing.CreatedBy != nil && *existing.CreatedBy == p.UserID {
 		return existing, false, nil // a retry of a request that already went through
 	}
 	now := s.now()

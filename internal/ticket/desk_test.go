@@ -87,6 +87,9 @@ func TestInternalCommentsStayInternal(t *testing.T) {
 	if fieldsOf(err)["visibility"] == "" {
 		t.Fatalf("a client posted an internal comment: %v", err)
 	}
+	if _, _, err := w.s.AddComment(ctx, w.manager, id, NewComment{Body: "Разберитесь"}); codeOf(err) != apperr.Forbidden {
+		t.Fatalf("a manager commented: %v", err)
+	}
 	staff, _ := w.s.Comments(ctx, w.dispatcher, id)
 	client, _ := w.s.Comments(ctx, w.clientUserA, id)
 	if len(staff) != 2 || len(client) != 1 || client[0].Visibility != "public" {
@@ -114,7 +117,7 @@ func mustHistory(t *testing.T, w *world, p auth.Principal, id uuid.UUID) []Event
 func TestRetriedRequestsCreateNothingTwice(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	id := uuid.NewString()
+	id := uuid.Must(uuid.NewV7()).String()
 	in := NewTicket{ID: &id, SiteID: str(w.siteA.String()), Kind: "incident", Title: "Сбой кассы"}
 	first, created, err := w.s.Create(ctx, w.clientUserA, in)
 	if err != nil || !created {
@@ -126,6 +129,13 @@ func TestRetriedRequestsCreateNothingTwice(t *testing.T) {
 	}
 	if _, _, err := w.s.Create(ctx, w.clientUserB, NewTicket{ID: &id, SiteID: str(w.siteB.String()), Kind: "incident", Title: "x"}); codeOf(err) != apperr.Conflict {
 		t.Fatalf("another company reusing the id: %v", err)
+	}
+	if _, _, err := w.s.Create(ctx, w.dispatcher, in); codeOf(err) != apperr.Conflict {
+		t.Fatalf("a dispatcher reusing the client's id got the ticket back: %v", err)
+	}
+	if _, _, err := w.s.Create(ctx, w.clientUserA, NewTicket{ID: str(uuid.NewString()), SiteID: str(w.siteA.String()),
+		Kind: "incident", Title: "x"}); fieldsOf(err)["id"] == "" {
+		t.Fatalf("a random (v4) id was accepted: %v", err)
 	}
 	cid := uuid.NewString()
 	for i := range 3 {
@@ -219,6 +229,14 @@ func TestClosingTheLoop(t *testing.T) {
 	if tk.AssigneeID == nil || *tk.AssigneeID != w.engineerID {
 		t.Fatalf("reopened work went to %v, not back to its engineer", tk.AssigneeID)
 	}
+	// Redone after a good rating was withdrawn by a reopen: the new work can be rated.
+	w.do(w.dispatcher, happy, Reopen, Command{Note: str("Клиент звонил: снова шумит")})
+	for _, a := range []Action{Accept, StartWork, Resolve} {
+		w.do(w.engineer, happy, a, w.command(a))
+	}
+	if tk, err := w.s.Rate(ctx, w.clientUserA, happy, RatingInput{Score: &three}); err != nil || tk.Rating.Score != 3 {
+		t.Fatalf("rating the redone work: %+v %v", tk.Rating, err)
+	}
 
 	unrated := w.ticketIn(Resolved)
 	if _, err := w.s.Rate(ctx, w.dispatcher, unrated, RatingInput{Score: &five}); codeOf(err) != apperr.Forbidden {
@@ -242,7 +260,7 @@ func TestClosingTheLoop(t *testing.T) {
 		t.Fatalf("unrated: %s", tk.Status)
 	}
 	events := mustHistory(t, w, w.clientUserA, forgotten)
-	if last := events[len(events)-1]; last.Kind != "closed" || last.ActorID != nil || last.Data["auto"] != true {
+	if last := events[len(events)-1]; last.Kind != "close" || last.ActorID != nil || last.Data["auto"] != true {
 		t.Fatalf("auto-close event %+v", last)
 	}
 	// Still within 14 days of resolution: the client may reopen.

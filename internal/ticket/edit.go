@@ -50,6 +50,9 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 	if in.RequiredSkillIDs != nil {
 		skills = skillIDs(&errs, *in.RequiredSkillIDs)
 	}
+	if in.Title == nil && in.Description == nil && in.Priority == nil && in.RequiredSkillIDs == nil {
+		errs.Add("body", "names nothing to change")
+	}
 	if err := errs.Err(); err != nil {
 		return Ticket{}, err
 	}

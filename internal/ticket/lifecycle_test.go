@@ -149,6 +149,9 @@ func TestStaleVersionIsRefused(t *testing.T) {
 		t.Fatalf("an edit without a version: %v", err)
 	}
 	cur, _ := w.s.Get(ctx, w.admin, tk.ID)
+	if _, err := w.s.Update(ctx, w.dispatcher, tk.ID, Edit{Version: &cur.Version}); fieldsOf(err)["body"] == "" {
+		t.Fatalf("an edit that changes nothing: %v", err)
+	}
 	edited, err := w.s.Update(ctx, w.dispatcher, tk.ID, Edit{Version: &cur.Version, Title: str("Витрина №3 не холодит")})
 	if err != nil || edited.Title != "Витрина №3 не холодит" || edited.Version != cur.Version+1 {
 		t.Fatalf("a current edit: %v %+v", err, edited)

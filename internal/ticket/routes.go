@@ -12,7 +12,7 @@ import (
 // may do is decided per ticket by role and company (see visible and rules).
 func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 	t := api.Group("/tickets", authn)
-	t.Post("/", func(c *fiber.Ctx) error {
+	t.Post("", func(c *fiber.Ctx) error {
 		var in NewTicket
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return err
@@ -28,7 +28,7 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 			return c.JSON(tk)
 		})
 	})
-	t.Get("/", func(c *fiber.Ctx) error {
+	t.Get("", func(c *fiber.Ctx) error {
 		f, err := parseFilter(c)
 		if err != nil {
 			return err

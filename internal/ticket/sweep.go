@@ -39,7 +39,7 @@ var slaSteps = []string{
 }
 
 var autoClose = recorded(`UPDATE tickets SET status = 'closed', closed_at = $1, version = version + 1
-	WHERE status = 'resolved' AND resolved_at <= $2`, "closed", "'resolved'", "'closed'", `{"auto": true}`)
+	WHERE status = 'resolved' AND resolved_at <= $2`, "close", "'resolved'", "'closed'", `{"auto": true}`)
 
 // Sweep marks tickets whose SLA clocks passed 80 % (at risk) or 100 % (breached), and
 // closes resolved tickets the client did not confirm within AutoCloseAfter. Run it every
