@@ -1,0 +1,60 @@
+// Package dispatch sends each ticket to the nearest qualified, available engineer: it
+// finds candidates with a nearest-neighbour search on PostGIS, ranks them, claims the
+// engineer's capacity safely under concurrency, records why, and shows dispatchers the
+// whole picture on a map.
+package dispatch
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options tune dispatch. Zero values take the defaults noted.
+type Options struct {
+	// Mode is what happens when a ticket is filed under a contract that does not say:
+	// "auto" assigns, "suggest" only ranks, "off" leaves it to people. Default suggest.
+	Mode string
+	// SpeedKPH and Detour turn great-circle distance into an ETA: road distance is
+	// about Detour times the straight line, driven at SpeedKPH. Defaults 30 and 1.35.
+	SpeedKPH float64
+	Detour   float64
+	// FreshFor is how long a reported location counts; older, the engineer is placed at
+	// home. Default 2h.
+	FreshFor time.Duration
+	// Candidates is how many nearest engineers are ranked (k). Default 10.
+	Candidates int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service dispatches tickets.
+type Service struct {
+	pool *pgxpool.Pool
+	opts Options
+}
+
+// NewService returns a Service.
+func NewService(pool *pgxpool.Pool, o Options) *Service {
+	if o.Mode == "" {
+		o.Mode = "suggest"
+	}
+	if o.SpeedKPH <= 0 {
+		o.SpeedKPH = 30
+	}
+	if o.Detour <= 0 {
+		o.Detour = 1.35
+	}
+	if o.FreshFor <= 0 {
+		o.FreshFor = 2 * time.Hour
+	}
+	if o.Candidates <= 0 {
+		o.Candidates = 10
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{pool: pool, opts: o}
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
