@@ -5,9 +5,14 @@
 package dispatch
 
 import (
+	"context"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"fieldsvc/internal/auth"
+	"fieldsvc/internal/ticket"
 )
 
 // Options tune dispatch. Zero values take the defaults noted.
@@ -30,12 +35,21 @@ type Options struct {
 
 // Service dispatches tickets.
 type Service struct {
-	pool *pgxpool.Pool
-	opts Options
+	pool    *pgxpool.Pool
+	opts    Options
+	tickets Tickets
+	shifts  shiftCache
 }
 
-// NewService returns a Service.
-func NewService(pool *pgxpool.Pool, o Options) *Service {
+// Tickets is what dispatch needs of the ticket service: to assign with reasons, and to
+// note on a ticket that dispatch could not place it.
+type Tickets interface {
+	AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a ticket.Assignment) (ticket.Ticket, error)
+	AddSystemEvent(ctx context.Context, id uuid.UUID, kind string, data map[string]any) error
+}
+
+// NewService returns a Service that assigns through tickets.
+func NewService(pool *pgxpool.Pool, tickets Tickets, o Options) *Service {
 	if o.Mode == "" {
 		o.Mode = "suggest"
 	}
@@ -54,7 +68,7 @@ func NewService(pool *pgxpool.Pool, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{pool: pool, opts: o}
+	return &Service{pool: pool, tickets: tickets, opts: o}
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }

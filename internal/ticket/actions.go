@@ -24,8 +24,12 @@ type Command struct {
 	EngineerID *string `json:"engineer_id"`
 	// WaitingOn is client or parts, for wait. Waiting on the client stops the SLA clock.
 	WaitingOn *string `json:"waiting_on"`
-	// Note is the resolution (resolve) or the reason (assign, cancel, reopen, wait).
+	// Note is the resolution (resolve) or the reason (assign, unassign, cancel, reopen, wait).
 	Note *string `json:"note"`
+	// OverrideCapacity lets a dispatcher assign an engineer who is already at capacity.
+	OverrideCapacity bool `json:"override_capacity"`
+	// assignment carries dispatch's reasons; people's assignments are recorded as manual.
+	assignment *Assignment
 }
 
 // current is the part of a locked ticket row that commands decide on.
@@ -103,6 +107,11 @@ func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status)
 // Do takes an action on a ticket: checked against the ticket's status and the caller's
 // role, applied with its SLA effects and recorded as an event, all in one transaction.
 func (s *Service) Do(ctx context.Context, p auth.Principal, id uuid.UUID, action Action, cmd Command) (Ticket, error) {
+	cmd.assignment = nil // only dispatch, through AssignTo, supplies reasons
+	return s.do(ctx, p, id, action, cmd)
+}
+
+func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action Action, cmd Command) (Ticket, error) {
 	r, ok := rules[action]
 	if !ok {
 		return Ticket{}, apperr.New(apperr.NotFound, "there is no action %q", action)
@@ -125,9 +134,10 @@ func (s *Service) Do(ctx context.Context, p auth.Principal, id uuid.UUID, action
 		if !r.allowedFrom(c.status, p.Role) {
 			return c.conflict("a ticket that is %s cannot be %s", c.status, pastTense(action))
 		}
-		e := event{ticket: id, actor: &p.UserID, kind: strings.ReplaceAll(string(action), "-", "_"),
+		e := event{ticket: id, actor: actorOf(p), kind: strings.ReplaceAll(string(action), "-", "_"),
 			from: c.status, to: r.to, at: s.now(), data: map[string]any{}}
 		var ch changes
+		in.by = p.UserID
 		if err := s.effects(ctx, tx, c, action, in, &e, &ch); err != nil {
 			return err
 		}
@@ -152,14 +162,17 @@ func (s *Service) asStaff(p auth.Principal) auth.Principal {
 }
 
 type commandInput struct {
-	engineer  uuid.UUID
-	waitingOn string
-	note      *string
+	engineer   uuid.UUID
+	waitingOn  string
+	note       *string
+	override   bool
+	assignment *Assignment
+	by         uuid.UUID
 }
 
 func (cmd Command) validate(action Action) (commandInput, error) {
 	var errs valid.Errors
-	var in commandInput
+	in := commandInput{override: cmd.OverrideCapacity, assignment: cmd.assignment}
 	in.note = errs.OptionalText("note", cmd.Note, 5000)
 	switch action {
 	case Assign:
@@ -176,7 +189,7 @@ func (cmd Command) validate(action Action) (commandInput, error) {
 		}
 	case Resolve:
 		errs.Check(in.note != nil, "note", "is required: what was done")
-	case Cancel, Reopen:
+	case Cancel, Reopen, Unassign:
 		errs.Check(in.note != nil, "note", "is required: why")
 	}
 	return in, errs.Err()
@@ -212,11 +225,25 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 		if err := checkEngineer(ctx, tx, in.engineer); err != nil {
 			return err
 		}
+		if err := claim(ctx, tx, in.engineer, in.override); err != nil {
+			return err
+		}
+		if err := recordAssignment(ctx, tx, c, in.engineer, in.by, in.assignment); err != nil {
+			return err
+		}
 		ch.set("assignee_id", in.engineer)
 		e.data["engineer_id"] = in.engineer
+		e.data["mode"] = "manual"
+		if in.assignment != nil {
+			e.data["mode"] = in.assignment.Mode
+			e.data["reasons"] = in.assignment.Reasons
+		}
 		if c.assignee != nil {
 			e.data["previous_engineer_id"] = *c.assignee
 		}
+	case Unassign:
+		ch.set("assignee_id", nil)
+		e.data["previous_engineer_id"] = *c.assignee
 	case Accept:
 		s.reacted(c, now, ch)
 	case Wait:
@@ -331,4 +358,12 @@ func checkEngineer(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 		return apperr.Field("engineer_id", "is deactivated")
 	}
 	return nil
+}
+
+// actorOf is who an event names: nobody for the system.
+func actorOf(p auth.Principal) *uuid.UUID {
+	if p.UserID == uuid.Nil {
+		return nil
+	}
+	return &p.UserID
 }

@@ -193,6 +193,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in NewTicket) (T
 	if err != nil {
 		return Ticket{}, false, fmt.Errorf("ticket: create: %w", postgres.MapError(err))
 	}
+	if s.onFiled != nil {
+		s.onFiled(ctx, f.id)
+	}
 	t, err := s.Get(ctx, p, f.id)
 	return t, true, err
 }

@@ -325,3 +325,51 @@ func TestListSearchAndAssetHistory(t *testing.T) {
 		t.Fatalf("an engineer reads the asset's history on site: %+v %v", h, err)
 	}
 }
+
+func TestAssignmentsClaimCapacityAndRecordWhy(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	openJobs := func(engineer uuid.UUID) int {
+		var n int
+		if err := w.pool.QueryRow(ctx, `SELECT open_jobs FROM engineers WHERE id = $1`, engineer).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := w.pool.Exec(ctx, `UPDATE engineers SET capacity = 1 WHERE id = $1`, w.engineerID); err != nil {
+		t.Fatal(err)
+	}
+	first := w.ticketIn(Assigned)
+	if n := openJobs(w.engineerID); n != 1 {
+		t.Fatalf("open jobs after one assignment: %d", n)
+	}
+	second := w.file().ID
+	_, err := w.s.Do(ctx, w.dispatcher, second, Assign, w.command(Assign))
+	if codeOf(err) != apperr.Conflict || fieldsOf(err)["engineer_id"] == "" {
+		t.Fatalf("assigning past capacity: %v", err)
+	}
+	cmd := w.command(Assign)
+	cmd.OverrideCapacity = true
+	w.do(w.dispatcher, second, Assign, cmd)
+	if n := openJobs(w.engineerID); n != 2 {
+		t.Fatalf("open jobs after an override: %d", n)
+	}
+	w.do(w.dispatcher, second, Unassign, Command{Note: str("Перегружен")})
+	w.do(w.dispatcher, first, Assign, Command{EngineerID: str(w.engineer2ID.String())})
+	if a, b := openJobs(w.engineerID), openJobs(w.engineer2ID); a != 0 || b != 1 {
+		t.Fatalf("after unassign and reassign: %d and %d", a, b)
+	}
+	w.do(w.engineer2, first, Accept, Command{})
+	w.do(w.engineer2, first, StartWork, Command{})
+	w.do(w.engineer2, first, Resolve, w.command(Resolve))
+	if n := openJobs(w.engineer2ID); n != 0 {
+		t.Fatalf("resolved work still counts: %d", n)
+	}
+	var mode string
+	var distance float64
+	err = w.pool.QueryRow(ctx, `SELECT mode, distance_m FROM ticket_assignments WHERE ticket_id = $1 ORDER BY created_at DESC LIMIT 1`,
+		first).Scan(&mode, &distance)
+	if err != nil || mode != "manual" || distance < 1000 || distance > 20000 { // the engineers' base is ~6.7 km from the site
+		t.Fatalf("recorded assignment: %s %.0f m (%v)", mode, distance, err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"fieldsvc/internal/postgres"
 )
 
 // event is one entry of a ticket's history, written in the transaction of the change.
@@ -56,4 +58,12 @@ func scanEvent(row pgx.Row) (Event, error) {
 	var e Event
 	err := row.Scan(&e.ID, &e.TicketID, &e.ActorID, &e.ActorName, &e.Kind, &e.From, &e.To, &e.Data, &e.At)
 	return e, err
+}
+
+// AddSystemEvent records something the service did or found about a ticket by itself
+// (dispatch could not place it, for instance).
+func (s *Service) AddSystemEvent(ctx context.Context, id uuid.UUID, kind string, data map[string]any) error {
+	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		return addEvent(ctx, tx, event{ticket: id, kind: kind, at: s.now(), data: data})
+	})
 }

@@ -123,7 +123,7 @@ func newWorld(t *testing.T) *world {
 	w.engineer, w.engineer2 = user(auth.Engineer, nil), user(auth.Engineer, nil)
 	w.clientUserA, w.clientUserB = user(auth.Client, &w.clientA), user(auth.Client, &w.clientB)
 	for eng, u := range map[uuid.UUID]auth.Principal{w.engineerID: w.engineer, w.engineer2ID: w.engineer2} {
-		exec(`INSERT INTO engineers (id, user_id, home_base, calendar_id) VALUES ($1, $2, $3, $4)`,
+		exec(`INSERT INTO engineers (id, user_id, home_base, calendar_id, capacity) VALUES ($1, $2, $3, $4, 100)`,
 			eng, u.UserID, geo.Point{Lat: 55.7, Lng: 37.6}, calendar)
 	}
 	return w
@@ -186,7 +186,7 @@ func (w *world) command(a Action) Command {
 		return Command{WaitingOn: str("parts")}
 	case Resolve:
 		return Command{Note: str("Заменён вентилятор конденсатора")}
-	case Cancel, Reopen:
+	case Cancel, Reopen, Unassign:
 		return Command{Note: str("Клиент передумал")}
 	}
 	return Command{}

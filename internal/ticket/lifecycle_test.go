@@ -17,6 +17,7 @@ import (
 // rules table: who may take each action from each status. Anything else is refused.
 var allowed = map[Action]map[Status][]auth.Role{
 	Assign:      {New: staffDesk, Assigned: staffDesk, Accepted: staffDesk, EnRoute: staffDesk},
+	Unassign:    {Assigned: staffDesk, Accepted: staffDesk, EnRoute: staffDesk},
 	Accept:      {Assigned: engineerOnly},
 	StartTravel: {Accepted: engineerOnly},
 	StartWork:   {Accepted: engineerOnly, EnRoute: engineerOnly},

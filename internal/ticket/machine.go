@@ -28,6 +28,7 @@ type Action string
 
 const (
 	Assign      Action = "assign"
+	Unassign    Action = "unassign"
 	Accept      Action = "accept"
 	StartTravel Action = "start-travel"
 	StartWork   Action = "start-work"
@@ -59,6 +60,7 @@ var (
 // rules is the whole state machine.
 var rules = map[Action]rule{
 	Assign:      {from: []Status{New, Assigned, Accepted, EnRoute}, to: Assigned, roles: dispatchers},
+	Unassign:    {from: []Status{Assigned, Accepted, EnRoute}, to: New, roles: dispatchers},
 	Accept:      {from: []Status{Assigned}, to: Accepted, roles: []auth.Role{auth.Engineer}},
 	StartTravel: {from: []Status{Accepted}, to: EnRoute, roles: []auth.Role{auth.Engineer}},
 	StartWork:   {from: []Status{Accepted, EnRoute}, to: InProgress, roles: []auth.Role{auth.Engineer}},
@@ -72,7 +74,7 @@ var rules = map[Action]rule{
 }
 
 // Actions lists every action, for routes and documentation.
-var Actions = []Action{Assign, Accept, StartTravel, StartWork, Wait, Resume, Resolve, Close, Cancel, Reopen}
+var Actions = []Action{Assign, Unassign, Accept, StartTravel, StartWork, Wait, Resume, Resolve, Close, Cancel, Reopen}
 
 func has[T comparable](list []T, v T) bool {
 	for _, x := range list {

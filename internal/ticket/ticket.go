@@ -4,6 +4,7 @@
 package ticket
 
 import (
+	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,10 +26,15 @@ type Options struct {
 
 // Service files tickets and runs their lifecycle.
 type Service struct {
-	pool *pgxpool.Pool
-	opts Options
-	now  func() time.Time
+	pool    *pgxpool.Pool
+	opts    Options
+	now     func() time.Time
+	onFiled func(ctx context.Context, id uuid.UUID)
 }
+
+// OnFiled sets what runs after a ticket is filed, before the answer goes back (dispatch
+// assigns it there). Errors are the callee's to handle: filing has succeeded.
+func (s *Service) OnFiled(fn func(ctx context.Context, id uuid.UUID)) { s.onFiled = fn }
 
 // NewService returns a Service.
 func NewService(pool *pgxpool.Pool, o Options) *Service {

@@ -1,0 +1,132 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/ticket"
+)
+
+// Outcome is what an attempt to dispatch a ticket came to.
+type Outcome struct {
+	Assigned *Candidate `json:"assigned"`
+	// Reason says why nobody was assigned.
+	Reason string `json:"reason,omitempty"`
+	// Funnel counts engineers left after each hard filter, when nobody qualified.
+	Funnel *Funnel `json:"funnel,omitempty"`
+}
+
+// AutoDispatch assigns a newly filed ticket to the best engineer when its contract (or,
+// when the contract does not say, the server) dispatches automatically.
+func (s *Service) AutoDispatch(ctx context.Context, ticketID uuid.UUID) (Outcome, error) {
+	n, err := s.loadNeed(ctx, s.pool, ticketID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if mode := s.modeOf(n); mode != "auto" {
+		return Outcome{Reason: "dispatch mode is " + mode}, nil
+	}
+	return s.assignBest(ctx, n, "auto", true)
+}
+
+// AssignBest assigns a ticket to the best engineer now, whatever the dispatch mode: a
+// dispatcher's "assign the best one".
+func (s *Service) AssignBest(ctx context.Context, ticketID uuid.UUID) (Outcome, error) {
+	n, err := s.loadNeed(ctx, s.pool, ticketID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return s.assignBest(ctx, n, "auto", true)
+}
+
+func (s *Service) modeOf(n need) string {
+	if n.mode != nil {
+		return *n.mode
+	}
+	return s.opts.Mode
+}
+
+// assignBest tries the candidates best first. One whose last free slot another dispatch
+// took meanwhile is skipped for the next. When nobody can take the ticket and record is
+// set, the ticket gets an event saying why, for dispatchers to act on.
+func (s *Service) assignBest(ctx context.Context, n need, mode string, record bool) (Outcome, error) {
+	if n.status != string(ticket.New) || n.assigned {
+		return Outcome{Reason: "the ticket is not waiting for an engineer"}, nil
+	}
+	cands, err := s.rank(ctx, s.pool, n, s.opts.Candidates)
+	if err != nil {
+		return Outcome{}, err
+	}
+	for _, c := range cands {
+		_, err := s.tickets.AssignTo(ctx, ticket.System, n.ticket, c.EngineerID, assignment(mode, c))
+		if err == nil {
+			return Outcome{Assigned: &c}, nil
+		}
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Code != apperr.Conflict {
+			return Outcome{}, fmt.Errorf("dispatch: assign: %w", err)
+		}
+		if ae.Fields["engineer_id"] == "" {
+			return Outcome{Reason: "the ticket changed meanwhile"}, nil // someone assigned or cancelled it
+		}
+	}
+	out := Outcome{Reason: "no engineer qualifies"}
+	if len(cands) > 0 {
+		out.Reason = "every qualified engineer filled up meanwhile"
+	}
+	if !record {
+		return out, nil
+	}
+	f, err := s.funnel(ctx, n)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out.Funnel = &f
+	err = s.tickets.AddSystemEvent(ctx, n.ticket, "dispatch_failed", map[string]any{"reason": out.Reason, "funnel": f})
+	return out, err
+}
+
+func assignment(mode string, c Candidate) ticket.Assignment {
+	return ticket.Assignment{Mode: mode, DistanceM: &c.DistanceM, ETASecs: &c.ETASecs, Score: &c.Score,
+		Reasons: map[string]any{"travel_minutes": c.Breakdown.TravelMinutes, "load_minutes": c.Breakdown.LoadMinutes,
+			"load": c.Load, "capacity": c.Capacity, "from_home_base": c.FromHomeBase}}
+}
+
+// Funnel counts the active engineers left after each hard filter, in order, so a
+// dispatcher sees what stands in the way: nobody has the skill, or nobody is on shift…
+type Funnel struct {
+	Active      int `json:"active"`
+	WithSkills  int `json:"with_skills"`
+	OnShift     int `json:"on_shift"`
+	WithinRange int `json:"within_range"`
+	WithRoom    int `json:"with_room"`
+}
+
+func (s *Service) funnel(ctx context.Context, n need) (Funnel, error) {
+	now := s.now()
+	open, err := s.shifts.openAt(ctx, s.pool, now)
+	if err != nil {
+		return Funnel{}, err
+	}
+	var f Funnel
+	err = s.pool.QueryRow(ctx, `
+		WITH e AS (
+			SELECT e.*,
+				(SELECT count(*) FROM engineer_skills es WHERE es.engineer_id = e.id AND es.skill_id = ANY($4)) = cardinality($4) AS skilled,
+				(e.calendar_id = ANY($2) OR e.available_until > $3)
+					AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = e.id AND o.period @> $3) AS on_shift,
+				$5::float8 IS NULL OR ST_DWithin(e.position, $1::geography, $5, false) AS in_range
+			FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.active AND u.active)
+		SELECT count(*), count(*) FILTER (WHERE skilled), count(*) FILTER (WHERE skilled AND on_shift),
+			count(*) FILTER (WHERE skilled AND on_shift AND in_range),
+			count(*) FILTER (WHERE skilled AND on_shift AND in_range AND open_jobs < capacity)
+		FROM e`, n.site, open, now, n.skills, n.radiusM).Scan(&f.Active, &f.WithSkills, &f.OnShift, &f.WithinRange, &f.WithRoom)
+	if err != nil {
+		return f, fmt.Errorf("dispatch: funnel: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,345 @@
+package dispatch
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"fieldsvc/internal/auth"
+	"fieldsvc/internal/dbtest"
+	"fieldsvc/internal/geo"
+	"fieldsvc/internal/ticket"
+)
+
+// fixedNow is a Monday 10:00 in Moscow, inside every day shift below.
+var fixedNow = time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
+
+// field is a test world: one client with a contract, calendars that are on (24×7) and
+// off (never on a Monday) now, skills, and helpers to place engineers and file tickets.
+type field struct {
+	t                *testing.T
+	pool             *pgxpool.Pool
+	tickets          *ticket.Service
+	d                *Service
+	client, contract uuid.UUID
+	onShift, offDuty uuid.UUID
+	skills           []uuid.UUID
+}
+
+func newField(t *testing.T, o Options) *field {
+	t.Helper()
+	pool := dbtest.MustPool(t)
+	f := &field{t: t, pool: pool, client: uuid.New(), contract: uuid.New(), onShift: uuid.New(), offDuty: uuid.New()}
+	now := func() time.Time { return fixedNow }
+	f.tickets = ticket.NewService(pool, ticket.Options{Now: now})
+	o.Now = now
+	f.d = NewService(pool, f.tickets, o)
+	policy := uuid.New()
+	all := `[{"start": "00:00", "end": "24:00"}]`
+	f.exec(`INSERT INTO calendars (id, name, time_zone, weekly_hours) VALUES
+		($1, '24x7', 'Europe/Moscow', jsonb_build_object('mon', $3::jsonb, 'tue', $3::jsonb, 'wed', $3::jsonb,
+			'thu', $3::jsonb, 'fri', $3::jsonb, 'sat', $3::jsonb, 'sun', $3::jsonb)),
+		($2, 'weekends', 'Europe/Moscow', jsonb_build_object('sat', $3::jsonb, 'sun', $3::jsonb))`, f.onShift, f.offDuty, all)
+	f.exec(`INSERT INTO sla_policies (id, name) VALUES ($1, 'P')`, policy)
+	f.exec(`INSERT INTO sla_targets (policy_id, priority, reaction_minutes, resolution_minutes)
+		SELECT $1, p, 60, 480 FROM unnest('{low,normal,high,critical}'::text[]) p`, policy)
+	f.exec(`INSERT INTO clients (id, name) VALUES ($1, 'ООО Клиент')`, f.client)
+	f.exec(`INSERT INTO contracts (id, client_id, number, starts_on, sla_policy_id, calendar_id, dispatch_mode)
+		VALUES ($1, $2, 'D-1', '2026-01-01', $3, $4, 'auto')`, f.contract, f.client, policy, f.onShift)
+	for i := range 4 {
+		id := uuid.New()
+		f.skills = append(f.skills, id)
+		f.exec(`INSERT INTO skills (id, code, name) VALUES ($1, $2, $2)`, id, "skill_"+string(rune('a'+i)))
+	}
+	return f
+}
+
+func (f *field) exec(sql string, args ...any) {
+	f.t.Helper()
+	if _, err := f.pool.Exec(context.Background(), sql, args...); err != nil {
+		f.t.Fatalf("%v\n%s", err, sql)
+	}
+}
+
+type engineerSpec struct {
+	at       geo.Point
+	skills   []uuid.UUID
+	capacity int
+	calendar uuid.UUID
+	load     int // open jobs
+}
+
+// engineer places an engineer with a user, reporting from at just now.
+func (f *field) engineer(e engineerSpec) uuid.UUID {
+	f.t.Helper()
+	id, user := uuid.New(), uuid.New()
+	if e.capacity == 0 {
+		e.capacity = 5
+	}
+	if e.calendar == uuid.Nil {
+		e.calendar = f.onShift
+	}
+	f.exec(`INSERT INTO users (id, email, full_name, role, password_hash) VALUES ($1, $2, 'Инженер', 'engineer', 'x')`,
+		user, user.String()+"@example.com")
+	f.exec(`INSERT INTO engineers (id, user_id, home_base, calendar_id, capacity, last_location, last_location_at)
+		VALUES ($1, $2, $3, $4, $5, $3, $6)`, id, user, e.at, e.calendar, e.capacity, fixedNow.Add(-time.Minute))
+	for _, s := range e.skills {
+		f.exec(`INSERT INTO engineer_skills (engineer_id, skill_id) VALUES ($1, $2)`, id, s)
+	}
+	if e.load > 0 {
+		f.exec(`UPDATE engineers SET open_jobs = $2 WHERE id = $1`, id, e.load)
+	}
+	return id
+}
+
+// ticketAt files a ticket at a new site at p needing skills.
+func (f *field) ticketAt(p geo.Point, skills ...uuid.UUID) uuid.UUID {
+	f.t.Helper()
+	site, id := uuid.New(), uuid.New()
+	f.exec(`INSERT INTO sites (id, client_id, name, address, location, time_zone) VALUES ($1, $2, 'Точка', 'Адрес', $3, 'Europe/Moscow')`,
+		site, f.client, p)
+	f.exec(`WITH n AS (INSERT INTO ticket_numbers (year, last) VALUES (2026, 1)
+			ON CONFLICT (year) DO UPDATE SET last = ticket_numbers.last + 1 RETURNING last)
+		INSERT INTO tickets (id, number, client_id, contract_id, site_id, kind, priority, title)
+		SELECT $1, '2026-' || lpad(n.last::text, 6, '0'), $2, $3, $4, 'incident', 'normal', 'Поломка' FROM n`,
+		id, f.client, f.contract, site)
+	for _, s := range skills {
+		f.exec(`INSERT INTO ticket_skills (ticket_id, skill_id) VALUES ($1, $2)`, id, s)
+	}
+	return id
+}
+
+// sphereMetres is the great-circle distance on PostGIS's sphere (WGS 84 mean radius).
+func sphereMetres(a, b geo.Point) float64 {
+	const r = 6371008.7714
+	la1, la2 := a.Lat*math.Pi/180, b.Lat*math.Pi/180
+	dla, dlo := la2-la1, (b.Lng-a.Lng)*math.Pi/180
+	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
+}
+
+func TestRankingEqualsBruteForceOnRandomData(t *testing.T) {
+	f := newField(t, Options{})
+	r := rand.New(rand.NewPCG(7, 11))
+	type eng struct {
+		id     uuid.UUID
+		spec   engineerSpec
+		usable bool
+	}
+	var all []eng
+	for range 300 {
+		spec := engineerSpec{at: geo.Point{Lat: 55.5 + r.Float64()*0.5, Lng: 37.3 + r.Float64()*0.6},
+			capacity: 1 + r.IntN(6)}
+		spec.load = r.IntN(spec.capacity + 1)
+		for _, s := range f.skills {
+			if r.IntN(3) > 0 {
+				spec.skills = append(spec.skills, s)
+			}
+		}
+		if r.IntN(8) == 0 {
+			spec.calendar = f.offDuty
+		}
+		all = append(all, eng{id: f.engineer(spec), spec: spec})
+	}
+	for trial := range 25 {
+		site := geo.Point{Lat: 55.5 + r.Float64()*0.5, Lng: 37.3 + r.Float64()*0.6}
+		need := f.skills[:r.IntN(3)]
+		id := f.ticketAt(site, need...)
+		// Brute force: every engineer who passes the hard filters, scored the same way.
+		var want []Candidate
+		for _, e := range all {
+			ok := e.spec.calendar != f.offDuty && e.spec.load < e.spec.capacity
+			for _, s := range need {
+				ok = ok && slices.Contains(e.spec.skills, s)
+			}
+			if ok {
+				want = append(want, f.d.score(Candidate{EngineerID: e.id, DistanceM: sphereMetres(e.spec.at, site), Load: e.spec.load}))
+			}
+		}
+		slices.SortFunc(want, better)
+		got, err := f.d.Candidates(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != min(10, len(want)) {
+			t.Fatalf("trial %d: %d candidates, brute force has %d", trial, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].EngineerID != want[i].EngineerID || math.Abs(got[i].DistanceM-want[i].DistanceM) > 0.5 {
+				t.Fatalf("trial %d, rank %d: got %s at %.1f m (load %d), brute force %s at %.1f m (load %d)", trial, i,
+					got[i].EngineerID, got[i].DistanceM, got[i].Load, want[i].EngineerID, want[i].DistanceM, want[i].Load)
+			}
+		}
+	}
+}
+
+func TestHardFilters(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	site := geo.Point{Lat: 55.75, Lng: 37.62}
+	near := geo.Point{Lat: 55.751, Lng: 37.621}
+	skill := f.skills[0]
+	qualified := f.engineer(engineerSpec{at: geo.Point{Lat: 55.80, Lng: 37.70}, skills: []uuid.UUID{skill}})
+	unskilled := f.engineer(engineerSpec{at: near})
+	offShift := f.engineer(engineerSpec{at: near, skills: []uuid.UUID{skill}, calendar: f.offDuty})
+	full := f.engineer(engineerSpec{at: near, skills: []uuid.UUID{skill}, capacity: 2, load: 2})
+	onLeave := f.engineer(engineerSpec{at: near, skills: []uuid.UUID{skill}})
+	f.exec(`INSERT INTO engineer_time_off (id, engineer_id, period) VALUES ($1, $2, tstzrange($3, $4))`,
+		uuid.New(), onLeave, fixedNow.Add(-time.Hour), fixedNow.Add(48*time.Hour))
+	inactive := f.engineer(engineerSpec{at: near, skills: []uuid.UUID{skill}})
+	f.exec(`UPDATE engineers SET active = false WHERE id = $1`, inactive)
+	ids := func() []uuid.UUID {
+		cands, err := f.d.Candidates(ctx, f.ticketAt(site, skill))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uuid.UUID
+		for _, c := range cands {
+			out = append(out, c.EngineerID)
+		}
+		return out
+	}
+	if got := ids(); !slices.Equal(got, []uuid.UUID{qualified}) {
+		t.Fatalf("candidates %v, want only %v (excluded: unskilled %v, off shift %v, full %v, on leave %v, inactive %v)",
+			got, qualified, unskilled, offShift, full, onLeave, inactive)
+	}
+	// Marked available outside their shift, the off-shift engineer is nearest.
+	f.exec(`UPDATE engineers SET available_until = $2 WHERE id = $1`, offShift, fixedNow.Add(time.Hour))
+	if got := ids(); len(got) != 2 || got[0] != offShift {
+		t.Fatalf("with the off-shift engineer available: %v", got)
+	}
+	// A contract radius of 2 km leaves out the qualified engineer ~8 km away.
+	f.exec(`UPDATE contracts SET dispatch_radius_m = 2000 WHERE id = $1`, f.contract)
+	if got := ids(); !slices.Equal(got, []uuid.UUID{offShift}) {
+		t.Fatalf("within 2 km: %v", got)
+	}
+}
+
+func TestAntimeridianAndHighLatitude(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	across := f.engineer(engineerSpec{at: geo.Point{Lat: 65.0, Lng: -179.95}}) // ~4 km away, over the date line
+	f.engineer(engineerSpec{at: geo.Point{Lat: 65.0, Lng: 179.5}})             // ~21 km away on the same side
+	cands, err := f.d.Candidates(ctx, f.ticketAt(geo.Point{Lat: 65.0, Lng: 179.97}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cands) != 2 || cands[0].EngineerID != across || cands[0].DistanceM > 5000 {
+		t.Fatalf("near the antimeridian: %+v", cands)
+	}
+	// Near the pole a degree of longitude is a few kilometres: the one 20° of longitude
+	// away on the same parallel is nearer than the one half a degree of latitude south.
+	north := f.engineer(engineerSpec{at: geo.Point{Lat: 89.5, Lng: 20}})
+	f.engineer(engineerSpec{at: geo.Point{Lat: 89.0, Lng: 0}})
+	cands, err = f.d.Candidates(ctx, f.ticketAt(geo.Point{Lat: 89.5, Lng: 0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cands[0].EngineerID != north || math.Abs(cands[0].DistanceM-sphereMetres(geo.Point{Lat: 89.5, Lng: 20}, geo.Point{Lat: 89.5, Lng: 0})) > 1 {
+		t.Fatalf("near the pole: %+v", cands[0])
+	}
+}
+
+func TestEqualDistancesBreakTiesByID(t *testing.T) {
+	f := newField(t, Options{})
+	at := geo.Point{Lat: 55.7, Lng: 37.6}
+	var ids []uuid.UUID
+	for range 15 { // more than k, all on one spot
+		ids = append(ids, f.engineer(engineerSpec{at: at}))
+	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	ticketID := f.ticketAt(geo.Point{Lat: 55.71, Lng: 37.61})
+	for range 3 {
+		cands, err := f.d.Candidates(context.Background(), ticketID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cands {
+			if c.EngineerID != ids[i] {
+				t.Fatalf("rank %d is %s, want %s (ties go to the lower id)", i, c.EngineerID, ids[i])
+			}
+		}
+	}
+}
+
+func TestNobodyQualifies(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	f.engineer(engineerSpec{at: geo.Point{Lat: 55.7, Lng: 37.6}, calendar: f.offDuty, skills: f.skills[:1]})
+	id := f.ticketAt(geo.Point{Lat: 55.7, Lng: 37.6}, f.skills[0])
+	out, err := f.d.AutoDispatch(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Assigned != nil || out.Funnel == nil || out.Funnel.WithSkills != 1 || out.Funnel.OnShift != 0 {
+		t.Fatalf("outcome %+v", out)
+	}
+	tk, err := f.tickets.Get(ctx, auth.Principal{Role: auth.Dispatcher}, id)
+	if err != nil || tk.Status != ticket.New || tk.AssigneeID != nil {
+		t.Fatalf("ticket %+v %v", tk, err)
+	}
+	events, _ := f.tickets.History(ctx, auth.Principal{Role: auth.Dispatcher}, id)
+	if last := events[len(events)-1]; last.Kind != "dispatch_failed" || last.Data["reason"] != "no engineer qualifies" {
+		t.Fatalf("no event for dispatchers: %+v", events)
+	}
+}
+
+func TestConcurrentDispatchNeverOverfillsAnEngineer(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 5))
+	var engineers []uuid.UUID
+	for range 12 {
+		engineers = append(engineers, f.engineer(engineerSpec{at: geo.Point{Lat: 55.7 + r.Float64()*0.1, Lng: 37.6 + r.Float64()*0.1},
+			capacity: 1 + r.IntN(3)}))
+	}
+	var tickets []uuid.UUID
+	for range 60 { // far more work than the 12 engineers can hold
+		tickets = append(tickets, f.ticketAt(geo.Point{Lat: 55.7 + r.Float64()*0.1, Lng: 37.6 + r.Float64()*0.1}))
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	assigned := 0
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(tickets); i += 16 {
+				out, err := f.d.AutoDispatch(ctx, tickets[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if out.Assigned != nil {
+					mu.Lock()
+					assigned++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var over, mismatched, capacity int
+	err := f.pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE open_jobs > capacity),
+			count(*) FILTER (WHERE open_jobs <> (SELECT count(*) FROM tickets t WHERE t.assignee_id = e.id AND t.status = 'assigned')),
+			sum(capacity)
+		FROM engineers e`).Scan(&over, &mismatched, &capacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if over != 0 || mismatched != 0 || assigned != capacity {
+		t.Fatalf("%d engineers over capacity, %d miscounted; %d assignments for %d places", over, mismatched, assigned, capacity)
+	}
+	var reasons int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM ticket_assignments WHERE mode = 'auto' AND distance_m > 0 AND reasons ? 'travel_minutes'`).Scan(&reasons); err != nil || reasons != assigned {
+		t.Fatalf("%d assignments stored their reasons, want %d (%v)", reasons, assigned, err)
+	}
+}

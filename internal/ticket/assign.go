@@ -1,0 +1,73 @@
+package ticket
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/auth"
+)
+
+// Assignment says how and why an engineer was chosen; every assignment stores one, so a
+// dispatcher can always see why a ticket went where it did.
+type Assignment struct {
+	Mode      string         // auto, manual or batch
+	DistanceM *float64       // from the engineer's dispatch position to the site
+	ETASecs   *int           // estimated travel time
+	Score     *float64       // the ranking score (lower is better)
+	Reasons   map[string]any // the score breakdown and anything else worth keeping
+}
+
+// System is the actor for what the service does by itself (auto-dispatch, sweeps).
+var System = auth.Principal{Role: auth.Dispatcher}
+
+// AssignTo assigns a ticket to an engineer with the reasons for the choice. It fails
+// with a Conflict on engineer_id when the engineer has no free capacity (someone else
+// took the last slot), so a dispatcher can move on to the next candidate.
+func (s *Service) AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a Assignment) (Ticket, error) {
+	e := engineer.String()
+	return s.do(ctx, p, id, Assign, Command{EngineerID: &e, assignment: &a})
+}
+
+// claim takes one unit of an engineer's capacity for this transaction. The row lock it
+// takes makes concurrent claims on one engineer wait for each other; the ticket update
+// that follows moves open_jobs (by trigger) before the lock is released.
+func claim(ctx context.Context, tx pgx.Tx, engineer uuid.UUID, override bool) error {
+	var free bool
+	err := tx.QueryRow(ctx, `UPDATE engineers SET open_jobs = open_jobs WHERE id = $1 RETURNING open_jobs < capacity`, engineer).Scan(&free)
+	if err != nil {
+		return fmt.Errorf("ticket: claim engineer: %w", err)
+	}
+	if !free && !override {
+		return &apperr.Error{Code: apperr.Conflict, Message: "the engineer has no free capacity",
+			Fields: map[string]string{"engineer_id": "is at capacity"}}
+	}
+	return nil
+}
+
+// recordAssignment stores the why of an assignment. Manual ones get their distance
+// measured here, so they can be compared with what dispatch would have done.
+func recordAssignment(ctx context.Context, tx pgx.Tx, c current, engineer uuid.UUID, by uuid.UUID, a *Assignment) error {
+	if a == nil {
+		a = &Assignment{Mode: "manual"}
+	}
+	if a.Reasons == nil {
+		a.Reasons = map[string]any{}
+	}
+	var actor *uuid.UUID
+	if by != uuid.Nil {
+		actor = &by
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO ticket_assignments (id, ticket_id, engineer_id, mode, distance_m, eta_s, load, score, reasons, assigned_by)
+		SELECT $1, $2, e.id, $4, coalesce($5, ST_Distance(e.position, s.location, false)), $6, e.open_jobs, $7, $8, $9
+		FROM engineers e, sites s WHERE e.id = $3 AND s.id = $10`,
+		uuid.Must(uuid.NewV7()), c.id, engineer, a.Mode, a.DistanceM, a.ETASecs, a.Score, a.Reasons, actor, c.site)
+	if err != nil {
+		return fmt.Errorf("ticket: record assignment: %w", err)
+	}
+	return nil
+}
