@@ -38,10 +38,9 @@ CREATE INDEX tickets_resolution_risk_idx ON tickets (resolution_risk_at)
     WHERE resolution_state IN ('ok', 'at_risk') AND paused_since IS NULL;
 CREATE INDEX tickets_resolved_at_idx ON tickets (resolved_at) WHERE status = 'resolved';
 CREATE INDEX tickets_search_idx ON tickets USING gin ((number || ' ' || title || ' ' || description) gin_trgm_ops);
-CREATE INDEX tickets_created_idx ON tickets (id DESC);
 
 -- +goose Down
-DROP INDEX tickets_created_idx, tickets_search_idx, tickets_resolved_at_idx, tickets_resolution_risk_idx,
+DROP INDEX tickets_search_idx, tickets_resolved_at_idx, tickets_resolution_risk_idx,
     tickets_reaction_risk_idx;
 ALTER TABLE tickets
     DROP CONSTRAINT tickets_paused_since_check,

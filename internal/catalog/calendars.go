@@ -12,6 +12,7 @@ import (
 
 	"fieldsvc/internal/page"
 	"fieldsvc/internal/postgres"
+	"fieldsvc/internal/sla"
 	"fieldsvc/internal/valid"
 )
 
@@ -158,7 +159,39 @@ func (in CalendarInput) validate() (calendarFields, error) {
 		f.workingDays = append(f.workingDays, WorkingDay{Date: formatDate(d), Hours: checkSpans(&errs, prefix+".hours", wd.Hours)})
 	}
 	slices.SortFunc(f.workingDays, func(a, b WorkingDay) int { return strings.Compare(a.Date, b.Date) })
+	hasWork := false
+	for _, spans := range f.weeklyHours {
+		hasWork = hasWork || len(spans) > 0
+	}
+	errs.Check(hasWork, "weekly_hours", "needs working time on at least one day of the week")
+	if len(errs) == 0 { // the SLA clocks must be able to run on whatever is stored
+		if _, err := sla.Compile(f.spec(), time.UTC); err != nil {
+			errs.Add("weekly_hours", err.Error())
+		}
+	}
 	return f, errs.Err()
+}
+
+// spec is the calendar as the SLA engine reads it.
+func (f calendarFields) spec() sla.Spec {
+	spec := sla.Spec{WeeklyHours: map[string][]sla.SpanSpec{}}
+	spans := func(in []Span) []sla.SpanSpec {
+		out := make([]sla.SpanSpec, len(in))
+		for i, sp := range in {
+			out[i] = sla.SpanSpec{Start: sp.Start, End: sp.End}
+		}
+		return out
+	}
+	for day, in := range f.weeklyHours {
+		spec.WeeklyHours[day] = spans(in)
+	}
+	for _, d := range f.holidays {
+		spec.Holidays = append(spec.Holidays, formatDate(d))
+	}
+	for _, wd := range f.workingDays {
+		spec.WorkingDays = append(spec.WorkingDays, sla.DaySpec{Date: wd.Date, Hours: spans(wd.Hours)})
+	}
+	return spec
 }
 
 // checkSpans checks one day's spans (field is e.g. weekly_hours.mon): each "HH:MM" to

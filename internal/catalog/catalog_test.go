@@ -525,6 +525,7 @@ func TestCalendars(t *testing.T) {
 			{"bad zone", func(in *CalendarInput) { in.TimeZone = "Mars/Olympus" }, []string{"time_zone"}},
 			{"local zone", func(in *CalendarInput) { in.TimeZone = "Local" }, []string{"time_zone"}},
 			{"no name", func(in *CalendarInput) { in.Name = "" }, []string{"name"}},
+			{"no working time all week", func(in *CalendarInput) { in.WeeklyHours = nil }, []string{"weekly_hours"}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -558,14 +559,14 @@ func TestCalendars(t *testing.T) {
 	t.Run("not found", func(t *testing.T) {
 		mustNotFound(t, func(id uuid.UUID) (Calendar, error) { return s.GetCalendar(ctx, id) },
 			func(id uuid.UUID, in CalendarInput) (Calendar, error) { return s.UpdateCalendar(ctx, id, in) },
-			CalendarInput{Name: "x", TimeZone: "UTC"},
+			CalendarInput{Name: "x", TimeZone: "UTC", WeeklyHours: weekdays9to18()},
 			func(id uuid.UUID, a bool) (Calendar, error) { return s.SetCalendarActive(ctx, id, a) })
 	})
 
 	t.Run("list", func(t *testing.T) {
 		var ids []uuid.UUID
 		for i := range 5 {
-			c, err := s.CreateCalendar(ctx, CalendarInput{Name: fmt.Sprintf("Paged %d", i), TimeZone: "UTC"})
+			c, err := s.CreateCalendar(ctx, CalendarInput{Name: fmt.Sprintf("Paged %d", i), TimeZone: "UTC", WeeklyHours: weekdays9to18()})
 			if err != nil {
 				t.Fatal(err)
 			}

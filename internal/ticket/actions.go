@@ -3,6 +3,7 @@ package ticket
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,7 @@ type current struct {
 	reactionState, resolutionState       string
 	reopenCount                          int
 	rated                                bool
+	reactionMinutes, resolutionMinutes   *int
 }
 
 // lock reads and locks a ticket p may see.
@@ -59,12 +61,12 @@ func lock(ctx context.Context, tx pgx.Tx, p auth.Principal, id uuid.UUID) (curre
 	err := tx.QueryRow(ctx, `SELECT t.id, t.status, t.version, t.assignee_id, t.contract_id, t.site_id, t.priority,
 		t.created_at, t.paused_minutes, t.paused_since, t.first_response_at, t.resolved_at,
 		t.reaction_due_at, t.resolution_due_at, t.resolution_risk_at, t.reaction_state, t.resolution_state, t.reopen_count,
-		t.rated_at IS NOT NULL
+		t.rated_at IS NOT NULL, t.reaction_minutes, t.resolution_minutes
 		FROM tickets t`+w.SQL()+` FOR UPDATE OF t`, w.Args...).Scan(
 		&c.id, &c.status, &c.version, &c.assignee, &c.contract, &c.site, &c.priority,
 		&c.created, &c.paused, &c.pausedSince, &c.firstResponse, &c.resolved,
 		&c.reactionDue, &c.resolutionDue, &c.resolutionRisk, &c.reactionState, &c.resolutionState, &c.reopenCount,
-		&c.rated)
+		&c.rated, &c.reactionMinutes, &c.resolutionMinutes)
 	if postgres.ErrNoRows(err) {
 		return c, apperr.New(apperr.NotFound, "ticket %s not found", id)
 	}
@@ -84,24 +86,48 @@ func (c current) checkVersion(v *int) error {
 	return nil
 }
 
-// changes are the columns a command sets, besides status and version.
+// changes are the columns a command sets, besides status and version, and the SLA
+// events its clock changes call for.
 type changes struct {
-	cols []string
-	args []any
+	cols  []string
+	args  []any
+	marks []string
 }
 
+// set sets a column; setting it again replaces the value.
 func (ch *changes) set(col string, v any) {
+	if i := slices.Index(ch.cols, col); i >= 0 {
+		ch.args[i] = v
+		return
+	}
 	ch.cols = append(ch.cols, col)
 	ch.args = append(ch.args, v)
 }
 
-func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status) error {
+// clock moves a running SLA clock (reaction or resolution) to state. When that is worse
+// than before it notes the event the sweep would have written, since the sweep only
+// moves clocks that are not there yet: no clock gets worse silently.
+func (ch *changes) clock(which, from, to string) {
+	ch.set(which+"_state", to)
+	if severity(to) > max(severity(from), 0) {
+		ch.marks = append(ch.marks, "sla."+which+"_"+to)
+	}
+}
+
+func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status, at time.Time) error {
 	sql := "UPDATE tickets SET status = $2, version = version + 1"
 	for i, col := range ch.cols {
 		sql += ", " + col + " = $" + strconv.Itoa(i+3)
 	}
-	_, err := tx.Exec(ctx, sql+" WHERE id = $1", append([]any{id, to}, ch.args...)...)
-	return err
+	if _, err := tx.Exec(ctx, sql+" WHERE id = $1", append([]any{id, to}, ch.args...)...); err != nil {
+		return err
+	}
+	for _, kind := range ch.marks {
+		if err := addEvent(ctx, tx, event{ticket: id, kind: kind, at: at}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Do takes an action on a ticket: checked against the ticket's status and the caller's
@@ -141,10 +167,10 @@ func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action
 		if err := s.effects(ctx, tx, c, action, in, &e, &ch); err != nil {
 			return err
 		}
-		if err := ch.apply(ctx, tx, id, e.to); err != nil {
+		if err := addEvent(ctx, tx, e); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, e)
+		return ch.apply(ctx, tx, id, e.to, e.at)
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("ticket: %s: %w", action, postgres.MapError(err))
@@ -152,8 +178,8 @@ func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action
 	return s.Get(ctx, s.asStaff(p), id)
 }
 
-// asStaff lets the caller read back a ticket they just handed on (an engineer's ticket
-// stays theirs; a reassigned one would otherwise vanish mid-request).
+// asStaff reads back the ticket a command changed with staff sight: a system caller has
+// no user, and an engineer's own ticket is visible either way.
 func (s *Service) asStaff(p auth.Principal) auth.Principal {
 	if p.Role == auth.Engineer {
 		return auth.Principal{UserID: p.UserID, Role: auth.Dispatcher}
@@ -253,12 +279,13 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 			ch.set("paused_since", now)
 		}
 	case Resume:
-		if err := s.unpause(ctx, tx, c, now, ch); err != nil {
+		if _, err := s.unpause(ctx, tx, c, now, ch); err != nil {
 			return err
 		}
 		ch.set("waiting_on", nil)
 	case Resolve:
-		if err := s.unpause(ctx, tx, c, now, ch); err != nil {
+		due, err := s.unpause(ctx, tx, c, now, ch)
+		if err != nil {
 			return err
 		}
 		ch.set("waiting_on", nil)
@@ -266,7 +293,7 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 		ch.set("resolved_at", now)
 		ch.set("resolution_note", *in.note)
 		if running(c.resolutionState) {
-			ch.set("resolution_state", metState(now, c.resolutionDue))
+			ch.set("resolution_state", metState(now, due))
 		}
 	case Close:
 		ch.set("closed_at", now)
@@ -274,6 +301,11 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 		ch.set("waiting_on", nil)
 		ch.set("paused_since", nil)
 		ch.set("closed_at", now)
+		for which, state := range map[string]string{"reaction": c.reactionState, "resolution": c.resolutionState} {
+			if state == "ok" || state == "at_risk" { // a breach stays on record
+				ch.set(which+"_state", "none")
+			}
+		}
 	case Reopen:
 		if c.resolved != nil && now.Sub(*c.resolved) > s.opts.ReopenWithin {
 			return c.conflict("a ticket can be reopened within %s of its resolution", days(s.opts.ReopenWithin))
@@ -301,15 +333,15 @@ func (s *Service) reacted(c current, now time.Time, ch *changes) {
 }
 
 // unpause ends waiting on the client: the business time spent waiting is added to the
-// pause and the resolution deadline moves by as much.
-func (s *Service) unpause(ctx context.Context, tx pgx.Tx, c current, now time.Time, ch *changes) error {
+// pause and the resolution deadline moves by as much. It returns the deadline in force.
+func (s *Service) unpause(ctx context.Context, tx pgx.Tx, c current, now time.Time, ch *changes) (*time.Time, error) {
 	if c.pausedSince == nil {
-		return nil
+		return c.resolutionDue, nil
 	}
 	ch.set("paused_since", nil)
-	tm, ok, err := loadTerms(ctx, tx, c.contract, c.priority, c.site)
+	tm, ok, err := termsOf(ctx, tx, c)
 	if err != nil || !ok {
-		return err
+		return c.resolutionDue, err
 	}
 	paused := c.paused + tm.cal.Minutes(*c.pausedSince, now)
 	d := tm.deadlines(c.created, paused)
@@ -317,9 +349,9 @@ func (s *Service) unpause(ctx context.Context, tx pgx.Tx, c current, now time.Ti
 	ch.set("resolution_risk_at", d.resolutionRisk)
 	ch.set("resolution_due_at", d.resolutionDue)
 	if running(c.resolutionState) {
-		ch.set("resolution_state", stateAt(now, d.resolutionRisk, d.resolutionDue))
+		ch.clock("resolution", c.resolutionState, stateAt(now, d.resolutionRisk, d.resolutionDue))
 	}
-	return nil
+	return &d.resolutionDue, nil
 }
 
 // reopenedStatus sends a reopened ticket back to its engineer, or to the queue.
@@ -330,8 +362,9 @@ func reopenedStatus(c current) Status {
 	return New
 }
 
-// reopen restarts the resolution clock where it stood: the original deadline holds. A
-// rating was of work that is now being redone, so it goes (its event stays).
+// reopen runs the resolution clock again against the deadline the ticket had: the time
+// it spent resolved counts, as it does for the client waiting. A rating was of work that
+// is now being redone, so it goes (its event stays).
 func (s *Service) reopen(c current, now time.Time, ch *changes) {
 	ch.set("resolved_at", nil)
 	ch.set("closed_at", nil)
@@ -340,7 +373,7 @@ func (s *Service) reopen(c current, now time.Time, ch *changes) {
 	ch.set("csat_comment", nil)
 	ch.set("rated_at", nil)
 	if c.resolutionDue != nil && c.resolutionRisk != nil {
-		ch.set("resolution_state", stateAt(now, *c.resolutionRisk, *c.resolutionDue))
+		ch.clock("resolution", "ok", stateAt(now, *c.resolutionRisk, *c.resolutionDue))
 	}
 }
 

@@ -276,3 +276,70 @@ func TestConcurrentFilingGetsUniqueNumbers(t *testing.T) {
 		t.Fatalf("%d numbers for %d tickets", len(seen), n)
 	}
 }
+
+func TestResolvingWhileWaitingOnTheClientJudgesTheMovedDeadline(t *testing.T) {
+	w := newWorld(t)
+	id := w.ticketIn(InProgress) // Monday 10:00, due Monday 18:00
+	w.clock.set(msk("2026-11-23 12:00"))
+	w.do(w.engineer, id, Wait, Command{WaitingOn: str("client")})
+	w.clock.set(msk("2026-11-24 12:00")) // 6 + 3 business hours of waiting: 08:00 + 9:00 h from filing is Tuesday 18:00
+	tk := w.do(w.engineer, id, Resolve, Command{Note: str("Клиент прислал пароль, настроено")})
+	if tk.SLA.PausedMinutes != 540 || tk.SLA.Resolution.State != "met" {
+		t.Fatalf("resolved out of a client wait: paused %d, state %q", tk.SLA.PausedMinutes, tk.SLA.Resolution.State)
+	}
+	sameInstant(t, "moved deadline", tk.SLA.Resolution.DueAt, msk("2026-11-24 18:00"))
+}
+
+func TestCommandsThatWorsenAClockRecordIt(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	count := func(kind string) int {
+		var n int
+		if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM ticket_events WHERE kind = $1`, kind).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	id := w.ticketIn(Resolved) // resolved on time, Monday 10:00
+	w.clock.set(msk("2026-11-24 12:00"))
+	tk := w.do(w.clientUserA, id, Reopen, Command{Note: str("Снова течёт")})
+	if tk.SLA.Resolution.State != "breached" || count("sla.resolution_breached") != 1 {
+		t.Fatalf("reopened past its deadline: %q, %d breach events", tk.SLA.Resolution.State, count("sla.resolution_breached"))
+	}
+	if r, _ := w.s.Sweep(ctx); r.ResolutionBreached != 0 || count("sla.resolution_breached") != 1 {
+		t.Fatalf("the sweep recorded the breach again: %+v", r)
+	}
+
+	// The exact due instant is late, as the sweep sees it.
+	w.clock.set(msk("2026-11-23 10:00"))
+	exact := w.ticketIn(Assigned)
+	w.clock.set(msk("2026-11-23 11:00"))
+	if tk := w.do(w.engineer, exact, Accept, Command{}); tk.SLA.Reaction.State != "met_late" {
+		t.Fatalf("accepted at the due instant: %q", tk.SLA.Reaction.State)
+	}
+
+	// A priority change after the reaction leaves it alone; one that makes the
+	// resolution late records the breach.
+	w.clock.set(msk("2026-11-23 10:00"))
+	tk = w.file()
+	met := w.do(w.dispatcher, tk.ID, Assign, w.command(Assign))
+	met = w.do(w.engineer, tk.ID, Accept, Command{})
+	w.clock.set(msk("2026-11-23 14:30"))
+	got, err := w.s.Update(ctx, w.dispatcher, tk.ID, Edit{Version: &met.Version, Priority: str("critical")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.SLA.Reaction.DueAt.Equal(*met.SLA.Reaction.DueAt) || got.SLA.Reaction.State != "met" {
+		t.Fatalf("the met reaction changed: %+v", got.SLA.Reaction)
+	}
+	if got.SLA.Resolution.State != "breached" || count("sla.resolution_breached") != 2 {
+		t.Fatalf("critical (2 h) at 14:30 for a 10:00 ticket: %q, %d breach events", got.SLA.Resolution.State, count("sla.resolution_breached"))
+	}
+
+	// Cancelling stops the running clocks.
+	w.clock.set(msk("2026-11-23 10:00"))
+	cancelled := w.do(w.dispatcher, w.file().ID, Cancel, Command{Note: str("Дубль")})
+	if cancelled.SLA.Reaction.State != "none" || cancelled.SLA.Resolution.State != "none" {
+		t.Fatalf("cancelled clocks %+v", cancelled.SLA)
+	}
+}

@@ -181,8 +181,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in NewTicket) (T
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return &apperr.Error{Code: apperr.Conflict, Message: "a ticket with this id exists",
-				Fields: map[string]string{"id": "is already taken"}}
+			return errRetried // another request with this id got there first
 		}
 		if err := setSkills(ctx, tx, f.id, f.requiredSkillIDs); err != nil {
 			return err
@@ -190,6 +189,13 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in NewTicket) (T
 		return addEvent(ctx, tx, event{ticket: f.id, actor: &p.UserID, kind: "created", to: New, at: now,
 			data: map[string]any{"kind": f.kind, "priority": priority, "filed_by": p.Role}})
 	})
+	if errors.Is(err, errRetried) {
+		if t, err := s.Get(ctx, p, f.id); err == nil && t.CreatedBy != nil && *t.CreatedBy == p.UserID {
+			return t, false, nil
+		}
+		return Ticket{}, false, &apperr.Error{Code: apperr.Conflict, Message: "a ticket with this id exists",
+			Fields: map[string]string{"id": "is already taken"}}
+	}
 	if err != nil {
 		return Ticket{}, false, fmt.Errorf("ticket: create: %w", postgres.MapError(err))
 	}
@@ -199,6 +205,8 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in NewTicket) (T
 	t, err := s.Get(ctx, p, f.id)
 	return t, true, err
 }
+
+var errRetried = errors.New("ticket: id already filed")
 
 func (s *Service) nextNumber(ctx context.Context, now time.Time) (string, error) {
 	var n int

@@ -321,8 +321,8 @@ func TestListSearchAndAssetHistory(t *testing.T) {
 	if err != nil || len(history.Items) != 1 || len(history.Items[0].Events) != 2 {
 		t.Fatalf("asset history: %+v %v", history, err)
 	}
-	if h, err := w.s.AssetHistory(ctx, w.engineer2, w.assetA, page.Request{}); err != nil || len(h.Items) != 1 {
-		t.Fatalf("an engineer reads the asset's history on site: %+v %v", h, err)
+	if h, err := w.s.AssetHistory(ctx, w.engineer, w.assetA, page.Request{}); err != nil || len(h.Items) != 1 {
+		t.Fatalf("the assigned engineer reads the asset's history on site: %+v %v", h, err)
 	}
 }
 
@@ -371,5 +371,46 @@ func TestAssignmentsClaimCapacityAndRecordWhy(t *testing.T) {
 		first).Scan(&mode, &distance)
 	if err != nil || mode != "manual" || distance < 1000 || distance > 20000 { // the engineers' base is ~6.7 km from the site
 		t.Fatalf("recorded assignment: %s %.0f m (%v)", mode, distance, err)
+	}
+}
+
+func TestConcurrentRetriesOfOneFilingGetTheSameTicket(t *testing.T) {
+	w := newWorld(t)
+	id := uuid.Must(uuid.NewV7()).String()
+	in := NewTicket{ID: &id, SiteID: str(w.siteA.String()), Kind: "incident", Title: "Повтор"}
+	numbers := make(chan string, 8)
+	for range 8 {
+		go func() {
+			tk, _, err := w.s.Create(context.Background(), w.clientUserA, in)
+			if err != nil {
+				t.Error(err)
+			}
+			numbers <- tk.Number
+		}()
+	}
+	first := <-numbers
+	for range 7 {
+		if n := <-numbers; n != first {
+			t.Fatalf("retries got tickets %s and %s", first, n)
+		}
+	}
+	if n := countTickets(t, w); n != 1 {
+		t.Fatalf("%d tickets", n)
+	}
+}
+
+func TestEngineersReadTheHistoryOfAssetsTheyWorkOn(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	tk, _, err := w.s.Create(ctx, w.clientUserA, NewTicket{AssetID: str(w.assetA.String()), Kind: "incident", Title: "Шумит"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.AssetHistory(ctx, w.engineer, w.assetA, page.Request{}); codeOf(err) != apperr.NotFound {
+		t.Fatalf("an engineer read the history of an asset they do not work on: %v", err)
+	}
+	w.do(w.dispatcher, tk.ID, Assign, w.command(Assign))
+	if h, err := w.s.AssetHistory(ctx, w.engineer, w.assetA, page.Request{}); err != nil || len(h.Items) != 1 {
+		t.Fatalf("the assigned engineer: %+v %v", h, err)
 	}
 }

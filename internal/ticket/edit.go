@@ -3,7 +3,6 @@ package ticket
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -88,7 +87,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 				return err
 			}
 		}
-		return ch.apply(ctx, tx, id, c.status)
+		return ch.apply(ctx, tx, id, c.status, now)
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("ticket: edit: %w", postgres.MapError(err))
@@ -97,7 +96,8 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 }
 
 // reprioritise moves the clocks to the targets of the new priority. A reaction that
-// already happened and a resolution already done keep their verdicts.
+// already happened keeps its deadline and verdict; a paused resolution clock is judged
+// when the pause ends.
 func (s *Service) reprioritise(ctx context.Context, tx pgx.Tx, c current, priority string, ch *changes) error {
 	ch.set("priority", priority)
 	tm, ok, err := loadTerms(ctx, tx, c.contract, priority, c.site)
@@ -106,82 +106,19 @@ func (s *Service) reprioritise(ctx context.Context, tx pgx.Tx, c current, priori
 	}
 	now := s.now()
 	d := tm.deadlines(c.created, c.paused)
-	ch.set("reaction_minutes", tm.reaction)
+	if c.firstResponse == nil {
+		ch.set("reaction_minutes", tm.reaction)
+		ch.set("reaction_risk_at", d.reactionRisk)
+		ch.set("reaction_due_at", d.reactionDue)
+		if running(c.reactionState) {
+			ch.clock("reaction", c.reactionState, stateAt(now, d.reactionRisk, d.reactionDue))
+		}
+	}
 	ch.set("resolution_minutes", tm.resolution)
-	ch.set("reaction_risk_at", d.reactionRisk)
-	ch.set("reaction_due_at", d.reactionDue)
 	ch.set("resolution_risk_at", d.resolutionRisk)
 	ch.set("resolution_due_at", d.resolutionDue)
-	if c.firstResponse == nil {
-		ch.set("reaction_state", stateAt(now, d.reactionRisk, d.reactionDue))
-	}
-	if c.status.Open() {
-		ch.set("resolution_state", stateAt(now, d.resolutionRisk, d.resolutionDue))
+	if running(c.resolutionState) && c.pausedSince == nil {
+		ch.clock("resolution", c.resolutionState, stateAt(now, d.resolutionRisk, d.resolutionDue))
 	}
 	return nil
-}
-
-// Rating is what a client says of the work when it is done.
-type RatingInput struct {
-	Score   *int    `json:"score"`
-	Comment *string `json:"comment"`
-}
-
-// lowScore and below reopen a recently resolved ticket: the client says it is not fixed.
-const lowScore = 2
-
-// Rate records the client's rating of resolved work. A good rating confirms and closes a
-// resolved ticket; a low one within the reopen window reopens it.
-func (s *Service) Rate(ctx context.Context, p auth.Principal, id uuid.UUID, in RatingInput) (Ticket, error) {
-	if p.Role != auth.Client {
-		return Ticket{}, apperr.New(apperr.Forbidden, "only the client rates the work")
-	}
-	var errs valid.Errors
-	errs.Check(in.Score != nil && *in.Score >= 1 && *in.Score <= 5, "score", "must be a whole number from 1 to 5")
-	comment := errs.OptionalText("comment", in.Comment, 2000)
-	if err := errs.Err(); err != nil {
-		return Ticket{}, err
-	}
-	score := *in.Score
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		c, err := lock(ctx, tx, p, id)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains([]Status{Resolved, Closed}, c.status) {
-			return c.conflict("only resolved or closed work can be rated")
-		}
-		if c.rated {
-			return c.conflict("this work is rated already")
-		}
-		now := s.now()
-		var ch changes
-		to := c.status
-		data := map[string]any{"score": score}
-		if score <= lowScore && c.resolved != nil && now.Sub(*c.resolved) <= s.opts.ReopenWithin {
-			// Not fixed: the work is redone, and rated again when it is.
-			to = reopenedStatus(c)
-			s.reopen(c, now, &ch)
-			data["reopened"] = true
-		} else {
-			ch.set("csat", score)
-			ch.set("csat_comment", comment)
-			ch.set("rated_at", now)
-			if c.status == Resolved {
-				to = Closed
-				ch.set("closed_at", now)
-			}
-		}
-		if comment != nil {
-			data["comment"] = *comment
-		}
-		if err := ch.apply(ctx, tx, id, to); err != nil {
-			return err
-		}
-		return addEvent(ctx, tx, event{ticket: id, actor: &p.UserID, kind: "rated", from: c.status, to: to, at: now, data: data})
-	})
-	if err != nil {
-		return Ticket{}, fmt.Errorf("ticket: rate: %w", postgres.MapError(err))
-	}
-	return s.Get(ctx, p, id)
 }

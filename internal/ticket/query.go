@@ -132,7 +132,16 @@ func (s *Service) AssetHistory(ctx context.Context, p auth.Principal, asset uuid
 	if err != nil {
 		return page.Page[RepairRecord]{}, fmt.Errorf("ticket: asset history: %w", err)
 	}
-	if p.Role == auth.Engineer { // the repair history of equipment is what an engineer needs on site
+	if p.Role == auth.Engineer { // the repair history of the equipment they are sent to fix
+		var assigned bool
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tickets t WHERE t.asset_id = $1
+			AND t.assignee_id = (SELECT id FROM engineers WHERE user_id = $2))`, asset, p.UserID).Scan(&assigned)
+		if err != nil {
+			return page.Page[RepairRecord]{}, fmt.Errorf("ticket: asset history: %w", err)
+		}
+		if !assigned {
+			return page.Page[RepairRecord]{}, apperr.New(apperr.NotFound, "asset %s not found", asset)
+		}
 		p = auth.Principal{UserID: p.UserID, Role: auth.Manager}
 	}
 	tickets, err := s.List(ctx, p, Filter{AssetID: &asset}, pr)

@@ -5,6 +5,7 @@ import (
 	"github.com/google/uuid"
 
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/valid"
 	"fieldsvc/internal/web"
 )
 
@@ -124,7 +125,11 @@ func byID(fn func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error)) fi
 }
 
 func parseFilter(c *fiber.Ctx) (Filter, error) {
-	f := Filter{Query: c.Query("q")}
+	var errs valid.Errors
+	f := Filter{Query: errs.Text("q", c.Query("q"), false, 200)}
+	if err := errs.Err(); err != nil {
+		return f, err
+	}
 	var err error
 	if f.Statuses, err = web.QueryList(c, "status", Statuses); err != nil {
 		return f, err

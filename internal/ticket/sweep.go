@@ -29,12 +29,12 @@ var slaSteps = []string{
 	recorded(`UPDATE tickets SET reaction_state = 'at_risk'
 		WHERE reaction_state = 'ok' AND reaction_risk_at <= $1`+stillOpen, "sla.reaction_at_risk", "NULL", "NULL", "{}"),
 	recorded(`UPDATE tickets SET reaction_state = 'breached'
-		WHERE reaction_state IN ('ok', 'at_risk') AND reaction_due_at <= $1`+stillOpen, "sla.reaction_breached", "NULL", "NULL", "{}"),
+		WHERE reaction_state IN ('ok', 'at_risk') AND reaction_risk_at <= $1 AND reaction_due_at <= $1`+stillOpen, "sla.reaction_breached", "NULL", "NULL", "{}"),
 	recorded(`UPDATE tickets SET resolution_state = 'at_risk'
 		WHERE resolution_state = 'ok' AND resolution_risk_at <= $1 AND paused_since IS NULL`+stillOpen,
 		"sla.resolution_at_risk", "NULL", "NULL", "{}"),
 	recorded(`UPDATE tickets SET resolution_state = 'breached'
-		WHERE resolution_state IN ('ok', 'at_risk') AND resolution_due_at <= $1 AND paused_since IS NULL`+stillOpen,
+		WHERE resolution_state IN ('ok', 'at_risk') AND resolution_risk_at <= $1 AND resolution_due_at <= $1 AND paused_since IS NULL`+stillOpen,
 		"sla.resolution_breached", "NULL", "NULL", "{}"),
 }
 

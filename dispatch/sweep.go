@@ -1,0 +1,66 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// SweepResult counts what one dispatch sweep did.
+type SweepResult struct {
+	BackHome   int // engineers whose location went stale, placed at home again
+	Pruned     int // trail points older than the retention
+	Dispatched int // waiting tickets that found an engineer
+}
+
+// retryBatch bounds how many waiting tickets one sweep tries to place.
+const retryBatch = 200
+
+// Sweep keeps dispatch's picture current: stale locations give way to home bases, the
+// location trail is pruned to its retention, and tickets of auto-dispatch contracts that
+// nobody could take (at night, say) are tried again as shifts open. Safe to run on
+// several servers at once: each step is one conditional statement or a capacity claim.
+func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResult, error) {
+	var r SweepResult
+	now := s.now()
+	tag, err := s.pool.Exec(ctx, `UPDATE engineers SET position = home_base
+		WHERE last_location_at < $1 AND NOT ST_Equals(position::geometry, home_base::geometry)`, now.Add(-s.opts.FreshFor))
+	if err != nil {
+		return r, fmt.Errorf("dispatch: stale positions: %w", err)
+	}
+	r.BackHome = int(tag.RowsAffected())
+	tag, err = s.pool.Exec(ctx, `DELETE FROM engineer_locations WHERE received_at < $1`, now.Add(-retention))
+	if err != nil {
+		return r, fmt.Errorf("dispatch: prune locations: %w", err)
+	}
+	r.Pruned = int(tag.RowsAffected())
+
+	rows, err := s.pool.Query(ctx, `
+		SELECT t.id FROM tickets t LEFT JOIN contracts c ON c.id = t.contract_id
+		WHERE t.status = 'new' AND t.assignee_id IS NULL AND coalesce(c.dispatch_mode, $1) = 'auto'
+		ORDER BY t.id LIMIT $2`, s.opts.Mode, retryBatch)
+	if err != nil {
+		return r, fmt.Errorf("dispatch: waiting tickets: %w", err)
+	}
+	waiting, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return r, fmt.Errorf("dispatch: waiting tickets: %w", err)
+	}
+	for _, id := range waiting {
+		n, err := s.loadNeed(ctx, s.pool, id)
+		if err != nil {
+			return r, err
+		}
+		out, err := s.assignBest(ctx, n, "auto", false) // the filing already said why it waits
+		if err != nil {
+			return r, err
+		}
+		if out.Assigned != nil {
+			r.Dispatched++
+		}
+	}
+	return r, nil
+}
