@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/auth"
 	"fieldsvc/internal/ticket"
 )
 
@@ -30,17 +31,17 @@ func (s *Service) AutoDispatch(ctx context.Context, ticketID uuid.UUID) (Outcome
 	if mode := s.modeOf(n); mode != "auto" {
 		return Outcome{Reason: "dispatch mode is " + mode}, nil
 	}
-	return s.assignBest(ctx, n, "auto", true)
+	return s.assignBest(ctx, ticket.System, n, true)
 }
 
 // AssignBest assigns a ticket to the best engineer now, whatever the dispatch mode: a
-// dispatcher's "assign the best one".
-func (s *Service) AssignBest(ctx context.Context, ticketID uuid.UUID) (Outcome, error) {
+// dispatcher's "assign the best one", recorded as theirs.
+func (s *Service) AssignBest(ctx context.Context, p auth.Principal, ticketID uuid.UUID) (Outcome, error) {
 	n, err := s.loadNeed(ctx, s.pool, ticketID)
 	if err != nil {
 		return Outcome{}, err
 	}
-	return s.assignBest(ctx, n, "auto", true)
+	return s.assignBest(ctx, p, n, true)
 }
 
 func (s *Service) modeOf(n need) string {
@@ -53,7 +54,7 @@ func (s *Service) modeOf(n need) string {
 // assignBest tries the candidates best first. One whose last free slot another dispatch
 // took meanwhile is skipped for the next. When nobody can take the ticket and record is
 // set, the ticket gets an event saying why, for dispatchers to act on.
-func (s *Service) assignBest(ctx context.Context, n need, mode string, record bool) (Outcome, error) {
+func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, record bool) (Outcome, error) {
 	if n.status != string(ticket.New) || n.assigned {
 		return Outcome{Reason: "the ticket is not waiting for an engineer"}, nil
 	}
@@ -62,7 +63,7 @@ func (s *Service) assignBest(ctx context.Context, n need, mode string, record bo
 		return Outcome{}, err
 	}
 	for _, c := range cands {
-		_, err := s.tickets.AssignTo(ctx, ticket.System, n.ticket, c.EngineerID, assignment(mode, c))
+		_, err := s.tickets.AssignTo(ctx, by, n.ticket, c.EngineerID, assignment(c))
 		if err == nil {
 			return Outcome{Assigned: &c}, nil
 		}
@@ -90,8 +91,8 @@ func (s *Service) assignBest(ctx context.Context, n need, mode string, record bo
 	return out, err
 }
 
-func assignment(mode string, c Candidate) ticket.Assignment {
-	return ticket.Assignment{Mode: mode, DistanceM: &c.DistanceM, ETASecs: &c.ETASecs, Score: &c.Score,
+func assignment(c Candidate) ticket.Assignment {
+	return ticket.Assignment{Mode: "auto", DistanceM: &c.DistanceM, ETASecs: &c.ETASecs, Score: &c.Score,
 		Reasons: map[string]any{"travel_minutes": c.Breakdown.TravelMinutes, "load_minutes": c.Breakdown.LoadMinutes,
 			"load": c.Load, "capacity": c.Capacity, "from_home_base": c.FromHomeBase}}
 }

@@ -78,7 +78,7 @@ func (s *Service) loadNeed(ctx context.Context, q postgres.Querier, ticketID uui
 // longer walk, never a wrong answer. $2 are the calendars whose shift is on now.
 const candidateSQL = `
 	SELECT e.id, u.full_name, ST_Distance(e.position, $1::geography, false), e.open_jobs, e.capacity,
-		e.position, e.last_location_at IS NULL OR e.last_location_at < $6
+		e.position, ST_Equals(e.position::geometry, e.home_base::geometry)
 	FROM engineers e JOIN users u ON u.id = e.user_id
 	WHERE e.active AND u.active AND e.open_jobs < e.capacity
 		AND (e.calendar_id = ANY($2) OR e.available_until > $3)
@@ -86,7 +86,7 @@ const candidateSQL = `
 		AND (SELECT count(*) FROM engineer_skills es WHERE es.engineer_id = e.id AND es.skill_id = ANY($4)) = cardinality($4)
 		AND ($5::float8 IS NULL OR ST_DWithin(e.position, $1::geography, $5, false))
 	ORDER BY e.position <-> $1::geography
-	LIMIT $7`
+	LIMIT $6`
 
 // maxCandidates bounds the widening search (see rank).
 const maxCandidates = 2000
@@ -113,7 +113,7 @@ func (s *Service) rank(ctx context.Context, q postgres.Querier, n need, want int
 	}
 	k := max(want, s.opts.Candidates)
 	for {
-		rows, err := q.Query(ctx, candidateSQL, n.site, open, now, n.skills, n.radiusM, now.Add(-s.opts.FreshFor), k)
+		rows, err := q.Query(ctx, candidateSQL, n.site, open, now, n.skills, n.radiusM, k)
 		if err != nil {
 			return nil, fmt.Errorf("dispatch: candidates: %w", err)
 		}

@@ -6,6 +6,7 @@ package dispatch
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,7 +19,8 @@ import (
 // Options tune dispatch. Zero values take the defaults noted.
 type Options struct {
 	// Mode is what happens when a ticket is filed under a contract that does not say:
-	// "auto" assigns, "suggest" only ranks, "off" leaves it to people. Default suggest.
+	// "auto" assigns, "suggest" only ranks, "off" leaves it to people. Default auto,
+	// like the server's DISPATCH_MODE.
 	Mode string
 	// SpeedKPH and Detour turn great-circle distance into an ETA: road distance is
 	// about Detour times the straight line, driven at SpeedKPH. Defaults 30 and 1.35.
@@ -31,6 +33,8 @@ type Options struct {
 	Candidates int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Logger receives what goes wrong without failing a request; slog.Default when nil.
+	Logger *slog.Logger
 }
 
 // Service dispatches tickets.
@@ -51,7 +55,7 @@ type Tickets interface {
 // NewService returns a Service that assigns through tickets.
 func NewService(pool *pgxpool.Pool, tickets Tickets, o Options) *Service {
 	if o.Mode == "" {
-		o.Mode = "suggest"
+		o.Mode = "auto"
 	}
 	if o.SpeedKPH <= 0 {
 		o.SpeedKPH = 30
@@ -68,7 +72,15 @@ func NewService(pool *pgxpool.Pool, tickets Tickets, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	return &Service{pool: pool, tickets: tickets, opts: o}
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// failed logs an error that one part of a request met while the rest went on.
+func (s *Service) failed(ctx context.Context, err error) {
+	s.opts.Logger.ErrorContext(ctx, "dispatch", "error", err.Error())
+}

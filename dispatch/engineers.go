@@ -49,9 +49,9 @@ func (s *Service) ReportLocation(ctx context.Context, p auth.Principal, in Locat
 	if in.RecordedAt != nil {
 		recorded = in.RecordedAt.UTC()
 		errs.Check(recorded.After(now.Add(-maxReportAge)) && recorded.Before(now.Add(maxReportAhead)),
-			"recorded_at", "must be within the last 7 days")
+			"recorded_at", "must be within the last 7 days and not in the future")
 	}
-	errs.Check(in.AccuracyM == nil || (*in.AccuracyM >= 0 && *in.AccuracyM < 1e6), "accuracy_m", "must be between 0 and 1000000")
+	errs.Check(in.AccuracyM == nil || (*in.AccuracyM >= 0 && *in.AccuracyM < 1e6), "accuracy_m", "must be at least 0 and below 1000000")
 	if err := errs.Err(); err != nil {
 		return err
 	}
@@ -118,8 +118,12 @@ func (s *Service) AddTimeOff(ctx context.Context, p auth.Principal, engineer uui
 		return TimeOff{}, err
 	}
 	t := TimeOff{ID: uuid.Must(uuid.NewV7()), EngineerID: engineer, Starts: in.Starts.UTC(), Ends: in.Ends.UTC(), Reason: reason}
+	var by *uuid.UUID
+	if p.UserID != uuid.Nil {
+		by = &p.UserID
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO engineer_time_off (id, engineer_id, period, reason, created_by)
-		VALUES ($1, $2, tstzrange($3, $4), $5, $6)`, t.ID, engineer, t.Starts, t.Ends, reason, p.UserID)
+		VALUES ($1, $2, tstzrange($3, $4), $5, $6)`, t.ID, engineer, t.Starts, t.Ends, reason, by)
 	if err != nil {
 		err = postgres.MapError(err)
 		if e, ok := err.(*apperr.Error); ok && e.Fields["engineer_id"] != "" {
@@ -132,6 +136,13 @@ func (s *Service) AddTimeOff(ctx context.Context, p auth.Principal, engineer uui
 
 // ListTimeOff returns an engineer's time off that has not ended, soonest first.
 func (s *Service) ListTimeOff(ctx context.Context, engineer uuid.UUID) ([]TimeOff, error) {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM engineers WHERE id = $1)`, engineer).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("dispatch: time off: %w", err)
+	}
+	if !exists {
+		return nil, apperr.New(apperr.NotFound, "engineer %s not found", engineer)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT id, engineer_id, lower(period), upper(period), reason FROM engineer_time_off
 		WHERE engineer_id = $1 AND upper(period) > $2 ORDER BY lower(period), id`, engineer, s.now())
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"fieldsvc/internal/ticket"
 )
 
 // SweepResult counts what one dispatch sweep did.
@@ -54,7 +56,7 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResu
 		if err != nil {
 			return r, err
 		}
-		out, err := s.assignBest(ctx, n, "auto", false) // the filing already said why it waits
+		out, err := s.assignBest(ctx, ticket.System, n, false) // the filing already said why it waits
 		if err != nil {
 			return r, err
 		}

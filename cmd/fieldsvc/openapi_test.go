@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"fieldsvc/dispatch"
 	"fieldsvc/docs"
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/objstore"
@@ -34,7 +35,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := poolFor(t, env)
-	app, err := newApp(cfg, slog.New(slog.DiscardHandler), pool, store, ticket.NewService(pool, ticket.Options{}))
+	tickets := ticket.NewService(pool, ticket.Options{})
+	app, err := newApp(cfg, slog.New(slog.DiscardHandler), pool, store, tickets, dispatch.NewService(pool, tickets, dispatch.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"fieldsvc/dispatch"
 	"fieldsvc/docs"
 	"fieldsvc/internal/auth"
 	"fieldsvc/internal/catalog"
@@ -41,7 +44,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		log.Warn("object storage unavailable at start", "error", err.Error())
 	}
 	tickets := ticket.NewService(pool, ticket.Options{AutoCloseAfter: cfg.AutoCloseAfter, ReopenWithin: cfg.ReopenWithin})
-	app, err := newApp(cfg, log, pool, store, tickets)
+	dispatcher := dispatch.NewService(pool, tickets, dispatch.Options{Mode: cfg.DispatchMode, SpeedKPH: cfg.SpeedKPH,
+		Detour: cfg.Detour, FreshFor: cfg.LocationFresh, Logger: log})
+	tickets.OnFiled(func(ctx context.Context, id uuid.UUID) {
+		if _, err := dispatcher.AutoDispatch(ctx, id); err != nil { // the sweep tries again
+			log.ErrorContext(ctx, "auto-dispatch failed", "ticket_id", id.String(), "error", err.Error())
+		}
+	})
+	app, err := newApp(cfg, log, pool, store, tickets, dispatcher)
 	if err != nil {
 		return err
 	}
@@ -49,14 +59,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	sweeping := make(chan struct{})
 	go func() {
 		defer close(sweeping)
-		tickets.RunSweeper(sweepCtx, cfg.SweepInterval, func(r ticket.SweepResult, err error) {
-			if err != nil && sweepCtx.Err() == nil {
-				log.Error("sla sweep failed", "error", err.Error())
-			} else if r != (ticket.SweepResult{}) {
-				log.Info("sla sweep", "reaction_at_risk", r.ReactionAtRisk, "reaction_breached", r.ReactionBreached,
-					"resolution_at_risk", r.ResolutionAtRisk, "resolution_breached", r.ResolutionBreached, "auto_closed", r.AutoClosed)
-			}
-		})
+		every(sweepCtx, cfg.SweepInterval, func(ctx context.Context) { sweep(ctx, log, tickets, dispatcher, cfg.LocationKeep) })
 	}()
 	defer func() { stopSweeping(); <-sweeping }()
 
@@ -88,7 +91,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 }
 
 // newApp wires every package's routes onto the platform app.
-func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objstore.Store, tickets *ticket.Service) (*fiber.App, error) {
+func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objstore.Store, tickets *ticket.Service,
+	dispatcher *dispatch.Service) (*fiber.App, error) {
 	authSvc, err := auth.NewService(pool, auth.Options{Secret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL, BcryptCost: cfg.BcryptCost})
 	if err != nil {
@@ -119,6 +123,8 @@ func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objs
 	cat.Routes(admin)
 	cat.DirectoryRoutes(api, authn)
 	tickets.Routes(api, authn)
+	dispatcher.Routes(api, authn)
+	dispatcher.MapRoutes(api, authn)
 	return app, nil
 }
 
@@ -128,4 +134,33 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + host + ":" + port
+}
+
+// every runs fn now and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweep runs the periodic work: SLA clocks and auto-close, then dispatch's upkeep.
+func sweep(ctx context.Context, log *slog.Logger, tickets *ticket.Service, dispatcher *dispatch.Service, keep time.Duration) {
+	if r, err := tickets.Sweep(ctx); err != nil && ctx.Err() == nil {
+		log.Error("sla sweep failed", "error", err.Error())
+	} else if r != (ticket.SweepResult{}) {
+		log.Info("sla sweep", "reaction_at_risk", r.ReactionAtRisk, "reaction_breached", r.ReactionBreached,
+			"resolution_at_risk", r.ResolutionAtRisk, "resolution_breached", r.ResolutionBreached, "auto_closed", r.AutoClosed)
+	}
+	if r, err := dispatcher.Sweep(ctx, keep); err != nil && ctx.Err() == nil {
+		log.Error("dispatch sweep failed", "error", err.Error())
+	} else if r != (dispatch.SweepResult{}) {
+		log.Info("dispatch sweep", "back_home", r.BackHome, "pruned_locations", r.Pruned, "dispatched", r.Dispatched)
+	}
 }

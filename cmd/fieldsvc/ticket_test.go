@@ -33,7 +33,10 @@ func TestTicketWalkthrough(t *testing.T) {
 	created := customer.must(http.StatusCreated, "POST", "/api/v1/tickets", map[string]any{
 		"asset_id": asset["id"], "kind": "incident", "title": "Не охлаждает витрина", "description": "Температура +12"})
 	id := created["id"].(string)
-	if created["site_id"] != asset["site_id"] || created["status"] != "new" || created["sla"].(map[string]any)["reaction"].(map[string]any)["due_at"] == nil {
+	// Demo contracts follow DISPATCH_MODE (auto), and the demo's day, late and night
+	// shifts cover every hour: the ticket comes back assigned to the best engineer.
+	if created["site_id"] != asset["site_id"] || created["status"] != "assigned" || created["assignee_id"] == nil ||
+		created["sla"].(map[string]any)["reaction"].(map[string]any)["due_at"] == nil {
 		t.Fatalf("filed ticket %v", created)
 	}
 
@@ -72,8 +75,20 @@ func TestTicketWalkthrough(t *testing.T) {
 		t.Fatalf("found %d engineers for %s", len(engineers), me["email"])
 	}
 	engineerID := engineers[0].(map[string]any)["id"]
-	problem(t, engineer.do("POST", "/api/v1/tickets/"+id+"/accept", nil), http.StatusNotFound, "")
-	dispatcher.must(http.StatusOK, "POST", "/api/v1/tickets/"+id+"/assign", map[string]any{"engineer_id": engineerID, "note": "Ближайший"})
+	candidates := dispatcher.must(http.StatusOK, "GET", "/api/v1/tickets/"+id+"/candidates", nil)["candidates"].([]any)
+	if len(candidates) == 0 || candidates[0].(map[string]any)["distance_m"] == nil {
+		t.Fatalf("candidates %v", candidates)
+	}
+	problem(t, customer.do("GET", "/api/v1/tickets/"+id+"/candidates", nil), http.StatusForbidden, "")
+	if created["assignee_id"] != engineerID {
+		problem(t, engineer.do("POST", "/api/v1/tickets/"+id+"/accept", nil), http.StatusNotFound, "")
+		dispatcher.must(http.StatusOK, "POST", "/api/v1/tickets/"+id+"/assign", map[string]any{"engineer_id": engineerID,
+			"note": "Знает это оборудование", "override_capacity": true})
+	}
+	engineer.must(http.StatusNoContent, "POST", "/api/v1/engineers/me/location", map[string]any{
+		"location": map[string]float64{"lat": 55.75, "lng": 37.62}, "accuracy_m": 12})
+	problem(t, customer.do("POST", "/api/v1/engineers/me/location", map[string]any{
+		"location": map[string]float64{"lat": 55.75, "lng": 37.62}}), http.StatusForbidden, "")
 	problem(t, customer.do("POST", "/api/v1/tickets/"+id+"/accept", nil), http.StatusForbidden, "")
 	engineer.must(http.StatusOK, "POST", "/api/v1/tickets/"+id+"/accept", nil)
 	engineer.must(http.StatusOK, "POST", "/api/v1/tickets/"+id+"/start-travel", "")

@@ -980,3 +980,27 @@ func TestMissingCoordinatesAreNotZero(t *testing.T) {
 		}
 	}
 }
+
+func TestContractDispatchSettings(t *testing.T) {
+	s, _ := mustService(t)
+	ctx := t.Context()
+	client, policy, cal := mustClient(t, s), mustSLAPolicy(t, s), mustCalendar(t, s)
+	in := contractInput(client.ID, policy.ID, cal.ID)
+	mode, radius := "suggest", 25000
+	in.DispatchMode, in.DispatchRadiusM = &mode, &radius
+	c, err := s.CreateContract(ctx, in)
+	if err != nil || c.DispatchMode == nil || *c.DispatchMode != "suggest" || c.DispatchRadiusM == nil || *c.DispatchRadiusM != 25000 {
+		t.Fatalf("contract %+v %v", c, err)
+	}
+	in.DispatchMode, in.DispatchRadiusM = nil, nil
+	if c, err = s.UpdateContract(ctx, c.ID, in); err != nil || c.DispatchMode != nil || c.DispatchRadiusM != nil {
+		t.Fatalf("cleared settings %+v %v", c, err)
+	}
+	bad, zero := "sometimes", 0
+	in.DispatchMode, in.DispatchRadiusM = &bad, &zero
+	_, err = s.CreateContract(ctx, in)
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Fields["dispatch_mode"] == "" || e.Fields["dispatch_radius_m"] == "" {
+		t.Fatalf("bad settings: %v", err)
+	}
+}

@@ -25,6 +25,10 @@ type Contract struct {
 	SLAPolicyID     uuid.UUID `json:"sla_policy_id"`
 	CalendarID      uuid.UUID `json:"calendar_id"`
 	DefaultPriority string    `json:"default_priority"`
+	// DispatchMode is auto, suggest or off; null follows the server's DISPATCH_MODE.
+	DispatchMode *string `json:"dispatch_mode"`
+	// DispatchRadiusM is how far from a site an engineer may be sent; null is no limit.
+	DispatchRadiusM *int      `json:"dispatch_radius_m"`
 	Active          bool      `json:"active"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
@@ -40,6 +44,8 @@ type ContractInput struct {
 	SLAPolicyID     string  `json:"sla_policy_id"`
 	CalendarID      string  `json:"calendar_id"`
 	DefaultPriority string  `json:"default_priority"`
+	DispatchMode    *string `json:"dispatch_mode"`
+	DispatchRadiusM *int    `json:"dispatch_radius_m"`
 }
 
 // contractFields is a ContractInput that passed validation, parsed.
@@ -49,17 +55,19 @@ type contractFields struct {
 	startsOn                          time.Time
 	endsOn                            *time.Time
 	defaultPriority                   string
+	dispatchMode                      *string
+	dispatchRadiusM                   *int
 }
 
 const contractSelect = `SELECT c.id, c.client_id, c.number, c.starts_on, c.ends_on, c.sla_policy_id, c.calendar_id,
-	c.default_priority, c.active, c.created_at, c.updated_at FROM contracts c`
+	c.default_priority, c.dispatch_mode, c.dispatch_radius_m, c.active, c.created_at, c.updated_at FROM contracts c`
 
 func scanContract(row pgx.Row) (Contract, error) {
 	var c Contract
 	var startsOn time.Time
 	var endsOn *time.Time
 	err := row.Scan(&c.ID, &c.ClientID, &c.Number, &startsOn, &endsOn, &c.SLAPolicyID, &c.CalendarID,
-		&c.DefaultPriority, &c.Active, &c.CreatedAt, &c.UpdatedAt)
+		&c.DefaultPriority, &c.DispatchMode, &c.DispatchRadiusM, &c.Active, &c.CreatedAt, &c.UpdatedAt)
 	c.StartsOn, c.EndsOn = formatDate(startsOn), formatOptionalDate(endsOn)
 	return c, err
 }
@@ -79,6 +87,12 @@ func (in ContractInput) validate() (contractFields, error) {
 		f.defaultPriority = "normal"
 	}
 	errs.OneOf("default_priority", f.defaultPriority, Priorities...)
+	if f.dispatchMode = in.DispatchMode; f.dispatchMode != nil {
+		errs.OneOf("dispatch_mode", *f.dispatchMode, "auto", "suggest", "off")
+	}
+	f.dispatchRadiusM = in.DispatchRadiusM
+	errs.Check(f.dispatchRadiusM == nil || (*f.dispatchRadiusM > 0 && *f.dispatchRadiusM <= 20_000_000),
+		"dispatch_radius_m", "must be between 1 and 20000000 metres (or null for no limit)")
 	if _, bad := errs["starts_on"]; !bad && f.endsOn != nil {
 		errs.Check(!f.endsOn.Before(f.startsOn), "ends_on", "must not be before starts_on")
 	}
@@ -93,9 +107,11 @@ func (s *Service) CreateContract(ctx context.Context, in ContractInput) (Contrac
 	}
 	id := uuid.Must(uuid.NewV7())
 	_, err = s.pool.Exec(ctx, `
-		INSERT INTO contracts (id, client_id, number, starts_on, ends_on, sla_policy_id, calendar_id, default_priority)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, f.clientID, f.number, f.startsOn, f.endsOn, f.slaPolicyID, f.calendarID, f.defaultPriority)
+		INSERT INTO contracts (id, client_id, number, starts_on, ends_on, sla_policy_id, calendar_id, default_priority,
+			dispatch_mode, dispatch_radius_m)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		id, f.clientID, f.number, f.startsOn, f.endsOn, f.slaPolicyID, f.calendarID, f.defaultPriority,
+		f.dispatchMode, f.dispatchRadiusM)
 	if err != nil {
 		return Contract{}, fmt.Errorf("catalog: create contract: %w", postgres.MapError(err))
 	}
@@ -110,9 +126,10 @@ func (s *Service) UpdateContract(ctx context.Context, id uuid.UUID, in ContractI
 	}
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE contracts SET client_id = $2, number = $3, starts_on = $4, ends_on = $5, sla_policy_id = $6,
-			calendar_id = $7, default_priority = $8
+			calendar_id = $7, default_priority = $8, dispatch_mode = $9, dispatch_radius_m = $10
 		WHERE id = $1`,
-		id, f.clientID, f.number, f.startsOn, f.endsOn, f.slaPolicyID, f.calendarID, f.defaultPriority)
+		id, f.clientID, f.number, f.startsOn, f.endsOn, f.slaPolicyID, f.calendarID, f.defaultPriority,
+		f.dispatchMode, f.dispatchRadiusM)
 	if postgres.Violates(err, "tickets_contract_id_fkey") {
 		return Contract{}, &apperr.Error{Code: apperr.Conflict, Message: "the contract has tickets, so it cannot move to another client",
 			Fields: map[string]string{"client_id": "cannot change: the contract has tickets"}}

@@ -32,7 +32,12 @@ type Config struct {
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
 	AutoCloseAfter  time.Duration // TICKET_AUTO_CLOSE_AFTER: a resolved ticket closes by itself
 	ReopenWithin    time.Duration // TICKET_REOPEN_WITHIN: how long after resolution a ticket may be reopened
-	SweepInterval   time.Duration // SLA_SWEEP_INTERVAL: how often SLA clocks are checked
+	SweepInterval   time.Duration // SLA_SWEEP_INTERVAL: how often SLA clocks and dispatch are swept
+	DispatchMode    string        // DISPATCH_MODE: auto, suggest or off, where a contract does not say
+	SpeedKPH        float64       // DISPATCH_SPEED_KPH: average driving speed for ETAs
+	Detour          float64       // DISPATCH_DETOUR: road distance over straight-line distance
+	LocationFresh   time.Duration // LOCATION_FRESH_FOR: how long a reported location counts
+	LocationKeep    time.Duration // LOCATION_RETENTION: how long the location trail is kept
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in tests),
@@ -58,6 +63,11 @@ func Load(getenv func(string) string) (Config, error) {
 		AutoCloseAfter:  r.duration("TICKET_AUTO_CLOSE_AFTER", 72*time.Hour),
 		ReopenWithin:    r.duration("TICKET_REOPEN_WITHIN", 14*24*time.Hour),
 		SweepInterval:   r.duration("SLA_SWEEP_INTERVAL", time.Minute),
+		DispatchMode:    r.str("DISPATCH_MODE", "auto"),
+		SpeedKPH:        r.float("DISPATCH_SPEED_KPH", 30),
+		Detour:          r.float("DISPATCH_DETOUR", 1.35),
+		LocationFresh:   r.duration("LOCATION_FRESH_FOR", 2*time.Hour),
+		LocationKeep:    r.duration("LOCATION_RETENTION", 30*24*time.Hour),
 	}
 	if err := errors.Join(append(r.errs, c.Validate())...); err != nil {
 		return Config{}, err
@@ -104,6 +114,15 @@ func (c Config) Validate() error {
 	if c.SweepInterval < time.Second || c.SweepInterval > time.Hour {
 		bad("SLA_SWEEP_INTERVAL", "must be between 1s and 1h")
 	}
+	if c.DispatchMode != "auto" && c.DispatchMode != "suggest" && c.DispatchMode != "off" {
+		bad("DISPATCH_MODE", "must be auto, suggest or off")
+	}
+	if c.SpeedKPH < 1 || c.SpeedKPH > 200 || c.Detour < 1 || c.Detour > 5 {
+		bad("DISPATCH_SPEED_KPH and DISPATCH_DETOUR", "must be 1–200 km/h and 1–5")
+	}
+	if c.LocationFresh < time.Minute || c.LocationKeep < time.Hour {
+		bad("LOCATION_FRESH_FOR and LOCATION_RETENTION", "must be at least 1m and 1h")
+	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		bad("BCRYPT_COST", "must be between 4 and 31")
 	}
@@ -125,10 +144,11 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("http_addr=%s database_url=%s s3_endpoint=%s s3_bucket=%s s3_use_ssl=%t s3_access_key=%s "+
 		"s3_secret_key=%s jwt_secret=%s access_token_ttl=%s refresh_token_ttl=%s request_timeout=%s "+
-		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s ticket_auto_close_after=%s ticket_reopen_within=%s sla_sweep_interval=%s",
+		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s ticket_auto_close_after=%s ticket_reopen_within=%s sla_sweep_interval=%s "+
+		"dispatch_mode=%s dispatch_speed_kph=%g dispatch_detour=%g location_fresh_for=%s location_retention=%s",
 		c.HTTPAddr, db, c.S3Endpoint, c.S3Bucket, c.S3UseSSL, c.S3AccessKey, mask(c.S3SecretKey), mask(c.JWTSecret),
 		c.AccessTokenTTL, c.RefreshTokenTTL, c.RequestTimeout, c.BodyLimit, c.BcryptCost, c.LogLevel,
-		c.AutoCloseAfter, c.ReopenWithin, c.SweepInterval)
+		c.AutoCloseAfter, c.ReopenWithin, c.SweepInterval, c.DispatchMode, c.SpeedKPH, c.Detour, c.LocationFresh, c.LocationKeep)
 }
 
 func mask(secret string) string {
@@ -166,6 +186,11 @@ func (r *reader) boolean(name string, def bool) bool {
 
 func (r *reader) integer(name string, def int) int {
 	r.parse(name, func(v string) (err error) { def, err = strconv.Atoi(v); return err })
+	return def
+}
+
+func (r *reader) float(name string, def float64) float64 {
+	r.parse(name, func(v string) (err error) { def, err = strconv.ParseFloat(v, 64); return err })
 	return def
 }
 

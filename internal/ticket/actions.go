@@ -245,6 +245,9 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 	}
 	switch action {
 	case Assign:
+		if in.assignment != nil && (c.status != New || c.assignee != nil) {
+			return c.conflict("the ticket is no longer waiting for an engineer")
+		}
 		if c.assignee != nil && *c.assignee == in.engineer && c.status == Assigned {
 			return c.conflict("the ticket is already assigned to this engineer")
 		}

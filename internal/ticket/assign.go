@@ -14,7 +14,7 @@ import (
 // Assignment says how and why an engineer was chosen; every assignment stores one, so a
 // dispatcher can always see why a ticket went where it did.
 type Assignment struct {
-	Mode      string         // auto, manual or batch
+	Mode      string         // auto or batch (people's assignments are manual)
 	DistanceM *float64       // from the engineer's dispatch position to the site
 	ETASecs   *int           // estimated travel time
 	Score     *float64       // the ranking score (lower is better)
@@ -24,9 +24,11 @@ type Assignment struct {
 // System is the actor for what the service does by itself (auto-dispatch, sweeps).
 var System = auth.Principal{Role: auth.Dispatcher}
 
-// AssignTo assigns a ticket to an engineer with the reasons for the choice. It fails
-// with a Conflict on engineer_id when the engineer has no free capacity (someone else
-// took the last slot), so a dispatcher can move on to the next candidate.
+// AssignTo assigns a waiting ticket (new, with nobody on it) to an engineer with the
+// reasons for the choice. It fails with a Conflict on engineer_id when the engineer has
+// no free capacity (someone else took the last slot), so dispatch can move on to the
+// next candidate, and with a plain Conflict when the ticket is no longer waiting: dispatch
+// never takes work away from someone it was given to meanwhile.
 func (s *Service) AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a Assignment) (Ticket, error) {
 	e := engineer.String()
 	return s.do(ctx, p, id, Assign, Command{EngineerID: &e, assignment: &a})

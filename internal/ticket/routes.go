@@ -12,8 +12,10 @@ import (
 // Routes registers the ticket API on api. Every route needs authn; what a caller sees and
 // may do is decided per ticket by role and company (see visible and rules).
 func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
-	t := api.Group("/tickets", authn)
-	t.Post("", func(c *fiber.Ctx) error {
+	// Per route, not a group middleware: other packages add /tickets/{id}/… routes with
+	// their own authn, which a group would run a second time.
+	t := api.Group("/tickets")
+	t.Post("", authn, func(c *fiber.Ctx) error {
 		var in NewTicket
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return err
@@ -29,7 +31,7 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 			return c.JSON(tk)
 		})
 	})
-	t.Get("", func(c *fiber.Ctx) error {
+	t.Get("", authn, func(c *fiber.Ctx) error {
 		f, err := parseFilter(c)
 		if err != nil {
 			return err
@@ -46,10 +48,10 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 			return c.JSON(out)
 		})
 	})
-	t.Get("/:id", byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Get("/:id", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		return s.Get(c.UserContext(), p, id)
 	}))
-	t.Patch("/:id", byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Patch("/:id", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		var in Edit
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return nil, err
@@ -57,7 +59,7 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 		return s.Update(c.UserContext(), p, id, in)
 	}))
 	for _, action := range Actions {
-		t.Post("/:id/"+string(action), byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+		t.Post("/:id/"+string(action), authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 			var cmd Command
 			if err := web.DecodeOptionalJSON(c, &cmd); err != nil {
 				return nil, err
@@ -65,17 +67,17 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 			return s.Do(c.UserContext(), p, id, action, cmd)
 		}))
 	}
-	t.Post("/:id/rate", byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Post("/:id/rate", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		var in RatingInput
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return nil, err
 		}
 		return s.Rate(c.UserContext(), p, id, in)
 	}))
-	t.Get("/:id/comments", byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Get("/:id/comments", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		return s.Comments(c.UserContext(), p, id)
 	}))
-	t.Post("/:id/comments", byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Post("/:id/comments", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		var in NewComment
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return nil, err
@@ -86,7 +88,7 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 		}
 		return comment, err
 	}))
-	t.Get("/:id/events", byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Get("/:id/events", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		return s.History(c.UserContext(), p, id)
 	}))
 	api.Get("/assets/:id/history", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
@@ -107,21 +109,15 @@ func with(c *fiber.Ctx, fn func(p auth.Principal) error) error {
 	return fn(p)
 }
 
-// byID adapts a handler of one ticket (or asset) to Fiber, answering its result as JSON.
+// byID adapts a handler of one ticket (or asset) to Fiber, as the caller.
 func byID(fn func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error)) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := web.PathID(c)
+	return web.ByID(func(c *fiber.Ctx, id uuid.UUID) (any, error) {
+		p, err := auth.FromContext(c.UserContext())
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return with(c, func(p auth.Principal) error {
-			out, err := fn(c, p, id)
-			if err != nil {
-				return err
-			}
-			return c.JSON(out)
-		})
-	}
+		return fn(c, p, id)
+	})
 }
 
 func parseFilter(c *fiber.Ctx) (Filter, error) {

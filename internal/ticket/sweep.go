@@ -3,7 +3,6 @@ package ticket
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // SweepResult counts what one sweep changed.
@@ -61,18 +60,4 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	r.AutoClosed = int(tag.RowsAffected())
 	return r, nil
-}
-
-// RunSweeper sweeps every interval until ctx ends, reporting each result or error.
-func (s *Service) RunSweeper(ctx context.Context, every time.Duration, report func(SweepResult, error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		report(s.Sweep(ctx))
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -81,3 +81,11 @@ func withID[Out any](c *fiber.Ctx, fn func(uuid.UUID) (Out, error)) error {
 	}
 	return c.JSON(out)
 }
+
+// ByID adapts a handler of one record, named by the :id path parameter, to Fiber: it
+// answers the result as JSON, with the status the handler set (200 by default).
+func ByID(fn func(c *fiber.Ctx, id uuid.UUID) (any, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return withID(c, func(id uuid.UUID) (any, error) { return fn(c, id) })
+	}
+}
