@@ -45,10 +45,31 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+type txKey struct{}
+
+// InTx returns ctx carrying tx: services called with it work inside that transaction
+// (WithTx nests as a savepoint, Q reads through it). A sync push applies a whole batch
+// of mutations this way, through the same services the HTTP API uses.
+func InTx(ctx context.Context, tx pgx.Tx) context.Context { return context.WithValue(ctx, txKey{}, tx) }
+
+// Q is the transaction ctx carries, or pool.
+func Q(ctx context.Context, pool *pgxpool.Pool) Querier {
+	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		return tx
+	}
+	return pool
+}
+
 // WithTx runs fn in a transaction, committing when it returns nil and rolling back
-// otherwise (also when it panics).
+// otherwise (also when it panics). Inside a transaction ctx carries, fn runs in a
+// savepoint of it: its failure undoes only its own work.
 func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (err error) {
-	tx, err := pool.Begin(ctx)
+	var tx pgx.Tx
+	if outer, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
+		tx, err = outer.Begin(ctx)
+	} else {
+		tx, err = pool.Begin(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}

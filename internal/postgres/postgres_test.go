@@ -198,3 +198,41 @@ func TestWithTxRollsBackOnErrorAndPanic(t *testing.T) {
 		t.Fatalf("skills after the transactions: %v (err %v)", codes, err)
 	}
 }
+
+func TestNestedTransactionsAreSavepoints(t *testing.T) {
+	pool := dbtest.MustPool(t)
+	ctx := context.Background()
+	insert := func(ctx context.Context, code string, fail bool) error {
+		return postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO skills (id, code, name) VALUES ($1, $2, $2)`, uuid.New(), code); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("refused")
+			}
+			return nil
+		})
+	}
+	err := postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		inner := postgres.InTx(ctx, tx)
+		if err := insert(inner, "kept", false); err != nil {
+			return err
+		}
+		if err := insert(inner, "undone", true); err == nil {
+			t.Fatal("the failing savepoint reported success")
+		}
+		var n int
+		if err := postgres.Q(inner, pool).QueryRow(ctx, `SELECT count(*) FROM skills`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("inside the transaction %d skills (%v), want 1", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := pool.Query(ctx, `SELECT code FROM skills`)
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(codes) != 1 || codes[0] != "kept" {
+		t.Fatalf("after commit: %v %v", codes, err)
+	}
+}

@@ -98,7 +98,7 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, ticketID uui
 	if err != nil {
 		return Comment{}, false, fmt.Errorf("ticket: comment: %w", postgres.MapError(err))
 	}
-	got, err := postgres.GetByID(ctx, s.pool, "comment", commentSelect+` WHERE c.id = $1`, id, scanComment)
+	got, err := postgres.GetByID(ctx, postgres.Q(ctx, s.pool), "comment", commentSelect+` WHERE c.id = $1`, id, scanComment)
 	if err != nil {
 		return Comment{}, false, err
 	}

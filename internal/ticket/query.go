@@ -28,7 +28,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Tick
 	var w postgres.Where
 	w.Add("t.id = %s", id)
 	visible(p, &w)
-	t, err := scanTicket(s.pool.QueryRow(ctx, ticketSelect+w.SQL(), w.Args...))
+	t, err := scanTicket(postgres.Q(ctx, s.pool).QueryRow(ctx, ticketSelect+w.SQL(), w.Args...))
 	if postgres.ErrNoRows(err) {
 		return Ticket{}, apperr.New(apperr.NotFound, "ticket %s not found", id)
 	}
