@@ -136,6 +136,10 @@ $$;
 CREATE TRIGGER tickets_sync_scope AFTER INSERT OR UPDATE OF assignee_id, status, site_id, asset_id ON tickets
     FOR EACH ROW EXECUTE FUNCTION tickets_sync_scope();
 
+-- A refresh token family may live longer than the default (a device's login): rotation
+-- keeps its lifetime.
+ALTER TABLE refresh_tokens ADD COLUMN lifetime interval;
+
 -- Engineers' devices. A device holds a long-lived login of its own, which an admin can
 -- revoke without touching the engineer's other devices.
 CREATE TABLE devices (
@@ -169,6 +173,7 @@ SELECT sync_rescope_ticket(t.assignee_id, t.id, t.site_id, t.asset_id) FROM tick
 
 -- +goose Down
 DROP TABLE sync_mutations, devices;
+ALTER TABLE refresh_tokens DROP COLUMN lifetime;
 DROP TRIGGER tickets_sync_scope ON tickets;
 DROP FUNCTION tickets_sync_scope(), sync_expire(), sync_rescope_ticket(uuid, uuid, uuid, uuid), sync_ticket_wanted(uuid, tickets);
 DROP TABLE sync_settings, sync_scope, time_entries;

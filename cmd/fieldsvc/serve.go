@@ -24,6 +24,7 @@ import (
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/ticket"
 	"fieldsvc/internal/web"
+	"fieldsvc/mobileapi"
 )
 
 // serve runs the API until ctx ends, then drains requests for up to ShutdownTimeout.
@@ -59,7 +60,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	sweeping := make(chan struct{})
 	go func() {
 		defer close(sweeping)
-		every(sweepCtx, cfg.SweepInterval, func(ctx context.Context) { sweep(ctx, log, tickets, dispatcher, cfg.LocationKeep) })
+		every(sweepCtx, cfg.SweepInterval, func(ctx context.Context) { sweep(ctx, log, pool, tickets, dispatcher, cfg.LocationKeep) })
 	}()
 	defer func() { stopSweeping(); <-sweeping }()
 
@@ -123,6 +124,9 @@ func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objs
 	cat.Routes(admin)
 	cat.DirectoryRoutes(api, authn)
 	tickets.Routes(api, authn)
+	mobile := mobileapi.NewService(pool, tickets, dispatcher, authSvc, mobileapi.Options{Secret: []byte(cfg.JWTSecret)})
+	mobile.Routes(app, authn)
+	mobile.AdminRoutes(admin)
 	dispatcher.Routes(api, authn)
 	dispatcher.MapRoutes(api, authn)
 	return app, nil
@@ -151,7 +155,7 @@ func every(ctx context.Context, interval time.Duration, fn func(ctx context.Cont
 }
 
 // sweep runs the periodic work: SLA clocks and auto-close, then dispatch's upkeep.
-func sweep(ctx context.Context, log *slog.Logger, tickets *ticket.Service, dispatcher *dispatch.Service, keep time.Duration) {
+func sweep(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, tickets *ticket.Service, dispatcher *dispatch.Service, keep time.Duration) {
 	if r, err := tickets.Sweep(ctx); err != nil && ctx.Err() == nil {
 		log.Error("sla sweep failed", "error", err.Error())
 	} else if r != (ticket.SweepResult{}) {
@@ -162,5 +166,10 @@ func sweep(ctx context.Context, log *slog.Logger, tickets *ticket.Service, dispa
 		log.Error("dispatch sweep failed", "error", err.Error())
 	} else if r != (dispatch.SweepResult{}) {
 		log.Info("dispatch sweep", "back_home", r.BackHome, "pruned_locations", r.Pruned, "dispatched", r.Dispatched)
+	}
+	if n, err := mobileapi.Expire(ctx, pool); err != nil && ctx.Err() == nil {
+		log.Error("sync sweep failed", "error", err.Error())
+	} else if n > 0 {
+		log.Info("sync sweep", "expired_tickets", n)
 	}
 }

@@ -84,10 +84,43 @@ func (s *Service) Login(ctx context.Context, email, password string) (Tokens, er
 	}
 	var t Tokens
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		t, err = s.issue(ctx, tx, u, uuid.New())
+		t, err = s.issue(ctx, tx, u, uuid.New(), nil)
 		return err
 	})
 	return t, err
+}
+
+// StartSession begins a login of its own for an already signed-in user, whose refresh
+// tokens live for lifetime (a device's long-lived session). It returns the family to
+// revoke it by.
+func (s *Service) StartSession(ctx context.Context, user uuid.UUID, lifetime time.Duration) (Tokens, uuid.UUID, error) {
+	family := uuid.New()
+	var t Tokens
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		u, err := scanUser(tx.QueryRow(ctx, userSelect+` WHERE u.id = $1`, user), new(string))
+		if err != nil {
+			return err
+		}
+		if err := s.checkAccount(ctx, tx, u.principal()); err != nil {
+			return err
+		}
+		t, err = s.issue(ctx, tx, u, family, &lifetime)
+		return err
+	})
+	if err != nil {
+		return Tokens{}, uuid.Nil, fmt.Errorf("auth: session: %w", postgres.MapError(err))
+	}
+	return t, family, nil
+}
+
+// RevokeFamily ends one login, whichever of its refresh tokens is current.
+func (s *Service) RevokeFamily(ctx context.Context, family uuid.UUID) error {
+	_, err := postgres.Q(ctx, s.pool).Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+		family, s.now())
+	if err != nil {
+		return fmt.Errorf("auth: revoke: %w", err)
+	}
+	return nil
 }
 
 // Refresh spends a refresh token and returns a new pair in the same family. A token
@@ -100,10 +133,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 		var id, family, userID uuid.UUID
 		var expires time.Time
 		var spent, revoked *time.Time
+		var lifetime *time.Duration
 		err := tx.QueryRow(ctx, `
-			SELECT id, family_id, user_id, expires_at, spent_at, revoked_at
+			SELECT id, family_id, user_id, expires_at, spent_at, revoked_at, lifetime
 			FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, hashRefreshToken(refreshToken)).
-			Scan(&id, &family, &userID, &expires, &spent, &revoked)
+			Scan(&id, &family, &userID, &expires, &spent, &revoked, &lifetime)
 		if postgres.ErrNoRows(err) {
 			return apperr.New(apperr.Unauthenticated, "the refresh token is not valid")
 		}
@@ -132,7 +166,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET spent_at = $2 WHERE id = $1`, id, now); err != nil {
 			return err
 		}
-		t, err = s.issue(ctx, tx, u, family)
+		t, err = s.issue(ctx, tx, u, family, lifetime)
 		return err
 	})
 	if err != nil {
@@ -182,8 +216,9 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	return nil
 }
 
-// issue signs an access token and stores a new refresh token in family.
-func (s *Service) issue(ctx context.Context, tx pgx.Tx, u User, family uuid.UUID) (Tokens, error) {
+// issue signs an access token and stores a new refresh token in family, living for
+// lifetime (the default refresh TTL when nil).
+func (s *Service) issue(ctx context.Context, tx pgx.Tx, u User, family uuid.UUID, lifetime *time.Duration) (Tokens, error) {
 	now := s.now()
 	access, err := accessToken(s.secret, u.principal(), now, s.accessTTL)
 	if err != nil {
@@ -191,9 +226,12 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, u User, family uuid.UUID
 	}
 	refresh, hash := newRefreshToken()
 	expires := now.Add(s.refreshTTL)
+	if lifetime != nil {
+		expires = now.Add(*lifetime)
+	}
 	_, err = tx.Exec(ctx, `
-		INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, uuid.Must(uuid.NewV7()), family, u.ID, hash, expires, now)
+		INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at, created_at, lifetime)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, uuid.Must(uuid.NewV7()), family, u.ID, hash, expires, now, lifetime)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("auth: store refresh token: %w", err)
 	}

@@ -21,6 +21,8 @@ func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
 	}
+	// Times rendered by the database (JSON built in SQL) are UTC like the API's.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		// Times leave the service in UTC, whatever the server's or the machine's zone.
 		conn.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,

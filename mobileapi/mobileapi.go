@@ -1,0 +1,89 @@
+// Package mobileapi is the contract of the engineers' mobile app, under /mobile/v1: the
+// app registers its device, pulls the changes to the work in its engineer's scope with an
+// opaque cursor, and pushes what the engineer did offline as a batch of mutations that
+// applies exactly once. docs/sync.md describes the protocol for app developers.
+package mobileapi
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"fieldsvc/dispatch"
+	"fieldsvc/internal/auth"
+	"fieldsvc/internal/postgres"
+	"fieldsvc/internal/ticket"
+)
+
+// Options tune the sync. Zero values take the defaults noted.
+type Options struct {
+	// Secret signs cursors (at least 32 bytes).
+	Secret []byte
+	// PageRows and PageBytes bound one pull's page. Defaults 1,000 rows and 1 MiB.
+	PageRows  int
+	PageBytes int
+	// CursorMaxAge is how long a device may stay away before it must sync from scratch.
+	// Default 30 days.
+	CursorMaxAge time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Tickets is what the app does to tickets, through the ticket service's own rules.
+type Tickets interface {
+	Do(ctx context.Context, p auth.Principal, id uuid.UUID, action ticket.Action, cmd ticket.Command) (ticket.Ticket, error)
+	AddComment(ctx context.Context, p auth.Principal, id uuid.UUID, in ticket.NewComment) (ticket.Comment, bool, error)
+	Get(ctx context.Context, p auth.Principal, id uuid.UUID) (ticket.Ticket, error)
+}
+
+// Locations records where engineers are (dispatch does).
+type Locations interface {
+	ReportLocation(ctx context.Context, p auth.Principal, in dispatch.LocationReport) error
+}
+
+// Sessions starts and ends the long-lived logins devices hold.
+type Sessions interface {
+	StartSession(ctx context.Context, user uuid.UUID, lifetime time.Duration) (auth.Tokens, uuid.UUID, error)
+	RevokeFamily(ctx context.Context, family uuid.UUID) error
+}
+
+// Service serves the mobile app.
+type Service struct {
+	pool      *pgxpool.Pool
+	opts      Options
+	tickets   Tickets
+	locations Locations
+	sessions  Sessions
+}
+
+// NewService returns a Service.
+func NewService(pool *pgxpool.Pool, tickets Tickets, locations Locations, sessions Sessions, o Options) *Service {
+	if o.PageRows <= 0 {
+		o.PageRows = 1000
+	}
+	if o.PageBytes <= 0 {
+		o.PageBytes = 1 << 20
+	}
+	if o.CursorMaxAge <= 0 {
+		o.CursorMaxAge = 30 * 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{pool: pool, opts: o, tickets: tickets, locations: locations, sessions: sessions}
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// Expire takes finished work off devices once it is older than the days it stays; the
+// periodic sweep runs it.
+func Expire(ctx context.Context, q postgres.Querier) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT sync_expire()`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("mobileapi: expire: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,125 @@
+package mobileapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"fieldsvc/internal/auth"
+)
+
+// Page is one pull: per table the rows to store (upserted) and the ids to drop
+// (removed), the cursor to send next time, and whether more is waiting right now.
+// Reset means the cursor cannot be served: drop the synced data (not the unsent
+// mutations) and pull again without a cursor.
+type Page struct {
+	Reset      bool                    `json:"reset"`
+	Reason     string                  `json:"reason,omitempty"`
+	Changes    map[string]*TableChange `json:"changes"`
+	NextCursor string                  `json:"next_cursor,omitempty"`
+	HasMore    bool                    `json:"has_more"`
+}
+
+// TableChange is what changed in one table.
+type TableChange struct {
+	Upserted []json.RawMessage `json:"upserted"`
+	Removed  []uuid.UUID       `json:"removed"`
+}
+
+// Pull returns the next page of changes for the calling engineer's device. An empty
+// cursor starts from scratch (the first sync, or after a reset).
+func (s *Service) Pull(ctx context.Context, p auth.Principal, device uuid.UUID, raw string) (Page, error) {
+	engineer, err := s.device(ctx, p, device)
+	if err != nil {
+		return Page{}, err
+	}
+	epoch, err := s.epoch(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	c := cursor{Epoch: epoch, Engineer: engineer, Device: device}
+	if raw != "" {
+		if c, err = decodeCursor(raw, s.opts.Secret); err != nil {
+			return Page{Reset: true, Reason: err.Error()}, nil
+		}
+		switch {
+		case c.Epoch != epoch:
+			return Page{Reset: true, Reason: "the server's data was reloaded; sync from scratch"}, nil
+		case c.Engineer != engineer || c.Device != device:
+			return Page{Reset: true, Reason: "the cursor belongs to another device or engineer"}, nil
+		case s.now().Sub(c.issuedAt()) > s.opts.CursorMaxAge:
+			return Page{Reset: true, Reason: "the cursor is too old; sync from scratch"}, nil
+		}
+	}
+	if c.High == 0 { // a new window: everything finished by now and not yet served
+		if c.High, err = s.horizon(ctx); err != nil {
+			return Page{}, err
+		}
+	}
+	page := Page{Changes: map[string]*TableChange{}}
+	rows, bytes := 0, 0
+	for ; int(c.Table) < len(tables); c.Table, c.After = c.Table+1, uuid.Nil {
+		t := tables[c.Table]
+		change := &TableChange{Upserted: []json.RawMessage{}, Removed: []uuid.UUID{}}
+		page.Changes[t.name] = change
+		room := s.opts.PageRows - rows
+		got, err := s.pool.Query(ctx, t.sql, engineer, strconv.FormatUint(c.Low, 10), strconv.FormatUint(c.High, 10), c.After, room+1)
+		if err != nil {
+			return Page{}, fmt.Errorf("mobileapi: pull %s: %w", t.name, err)
+		}
+		n := 0
+		var id uuid.UUID
+		var present bool
+		var body []byte
+		_, err = pgx.ForEachRow(got, []any{&id, &present, &body}, func() error {
+			n++
+			if n > room || bytes >= s.opts.PageBytes {
+				page.HasMore = true
+				return nil // the rest waits for the next page
+			}
+			if present {
+				change.Upserted = append(change.Upserted, append(json.RawMessage(nil), body...))
+				bytes += len(body)
+			} else {
+				change.Removed = append(change.Removed, id)
+				bytes += 40
+			}
+			rows++
+			c.After = id
+			return nil
+		})
+		if err != nil {
+			return Page{}, fmt.Errorf("mobileapi: pull %s: %w", t.name, err)
+		}
+		if page.HasMore {
+			break
+		}
+	}
+	if !page.HasMore { // the window is served: the next one starts where it ended
+		c = cursor{Epoch: epoch, Engineer: engineer, Device: device, Low: c.High}
+	}
+	c.Issued = s.now().Unix()
+	page.NextCursor = c.encode(s.opts.Secret)
+	return page, nil
+}
+
+// horizon is the oldest transaction still running: every stamp below it is final.
+func (s *Service) horizon(ctx context.Context) (uint64, error) {
+	var h string
+	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&h); err != nil {
+		return 0, fmt.Errorf("mobileapi: horizon: %w", err)
+	}
+	return strconv.ParseUint(h, 10, 64)
+}
+
+func (s *Service) epoch(ctx context.Context) (uint32, error) {
+	var e uint32
+	if err := s.pool.QueryRow(ctx, `SELECT epoch FROM sync_settings`).Scan(&e); err != nil {
+		return 0, fmt.Errorf("mobileapi: epoch: %w", err)
+	}
+	return e, nil
+}

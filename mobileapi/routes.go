@@ -1,0 +1,97 @@
+package mobileapi
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/google/uuid"
+
+	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/auth"
+	"fieldsvc/internal/web"
+)
+
+// HeaderDevice names the device a sync request comes from (the id it registered).
+const HeaderDevice = "X-Device-ID"
+
+// Routes registers the mobile API under /mobile/v1 on app, answers gzipped when the app
+// accepts it.
+func (s *Service) Routes(app fiber.Router, authn fiber.Handler) {
+	m := app.Group("/mobile/v1", compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	m.Post("/devices", authn, func(c *fiber.Ctx) error {
+		var in NewDevice
+		if err := web.DecodeJSON(c, &in); err != nil {
+			return err
+		}
+		return as(c, func(p auth.Principal) error {
+			reg, err := s.Register(c.UserContext(), p, in)
+			if err != nil {
+				return err
+			}
+			return c.Status(fiber.StatusCreated).JSON(reg)
+		})
+	})
+	m.Get("/sync/pull", authn, func(c *fiber.Ctx) error {
+		return fromDevice(c, func(p auth.Principal, device uuid.UUID) error {
+			page, err := s.Pull(c.UserContext(), p, device, c.Query("cursor"))
+			if err != nil {
+				return err
+			}
+			return c.JSON(page)
+		})
+	})
+	m.Post("/sync/push", authn, func(c *fiber.Ctx) error {
+		var in struct {
+			Mutations []Mutation `json:"mutations"`
+		}
+		if err := web.DecodeJSON(c, &in); err != nil {
+			return err
+		}
+		return fromDevice(c, func(p auth.Principal, device uuid.UUID) error {
+			results, err := s.Push(c.UserContext(), p, device, in.Mutations)
+			if err != nil {
+				return err
+			}
+			return c.JSON(fiber.Map{"results": results})
+		})
+	})
+}
+
+// AdminRoutes lets admins see devices and revoke one (a lost phone).
+func (s *Service) AdminRoutes(admin fiber.Router) {
+	only := auth.Require(auth.Admin)
+	admin.Get("/devices", only, func(c *fiber.Ctx) error {
+		user, err := web.QueryUUID(c, "user_id")
+		if err != nil {
+			return err
+		}
+		pr, err := web.ParsePage(c)
+		if err != nil {
+			return err
+		}
+		out, err := s.ListDevices(c.UserContext(), user, pr)
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	})
+	admin.Post("/devices/:id/revoke", only, web.ByID(func(c *fiber.Ctx, id uuid.UUID) (any, error) {
+		return s.RevokeDevice(c.UserContext(), id)
+	}))
+}
+
+func as(c *fiber.Ctx, fn func(p auth.Principal) error) error {
+	p, err := auth.FromContext(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return fn(p)
+}
+
+// fromDevice runs fn for the caller and the device named in X-Device-ID.
+func fromDevice(c *fiber.Ctx, fn func(p auth.Principal, device uuid.UUID) error) error {
+	device, err := uuid.Parse(c.Get(HeaderDevice))
+	if err != nil {
+		return apperr.Field(HeaderDevice, "must be the id of a registered device")
+	}
+	return as(c, func(p auth.Principal) error { return fn(p, device) })
+}
