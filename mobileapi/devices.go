@@ -118,7 +118,7 @@ func (s *Service) device(ctx context.Context, p auth.Principal, device uuid.UUID
 	var revoked bool
 	err := s.pool.QueryRow(ctx, `
 		WITH seen AS (UPDATE devices SET last_seen_at = $3 WHERE id = $1 AND user_id = $2
-			AND (last_seen_at IS NULL OR last_seen_at < $3 - interval '1 minute'))
+			AND (last_seen_at IS NULL OR last_seen_at < $3::timestamptz - interval '1 minute'))
 		SELECT e.id, d.revoked_at IS NOT NULL FROM devices d JOIN engineers e ON e.user_id = d.user_id
 		WHERE d.id = $1 AND d.user_id = $2`, device, p.UserID, s.now()).Scan(&engineer, &revoked)
 	if postgres.ErrNoRows(err) {

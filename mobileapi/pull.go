@@ -107,10 +107,23 @@ func (s *Service) Pull(ctx context.Context, p auth.Principal, device uuid.UUID, 
 	return page, nil
 }
 
-// horizon is the oldest transaction still running: every stamp below it is final.
+// horizon is where a new window ends: the oldest transaction still running that could
+// write this database (every stamp below it is final), or the next transaction id when
+// none is. Transaction ids are shared by every database of the server, so a transaction
+// known to run in another database (a long report, a dump) is left out: it must not
+// hold the sync back. One whose database cannot be seen counts, which is safe.
+const horizonSQL = `
+	WITH snap AS (SELECT pg_current_snapshot() AS s),
+	elsewhere AS (SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
+		WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database() AND datname IS NOT NULL)
+	SELECT coalesce(
+		(SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) AS x
+			WHERE (x::text::numeric % 4294967296)::bigint NOT IN (SELECT xid FROM elsewhere)),
+		(SELECT pg_snapshot_xmax(snap.s) FROM snap))::text`
+
 func (s *Service) horizon(ctx context.Context) (uint64, error) {
 	var h string
-	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&h); err != nil {
+	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&h); err != nil {
 		return 0, fmt.Errorf("mobileapi: horizon: %w", err)
 	}
 	return strconv.ParseUint(h, 10, 64)
