@@ -28,10 +28,33 @@ func (s *Service) AutoDispatch(ctx context.Context, ticketID uuid.UUID) (Outcome
 	if err != nil {
 		return Outcome{}, err
 	}
-	if mode := s.modeOf(n); mode != "auto" {
+	switch mode := s.modeOf(n); mode {
+	case "auto":
+		return s.assignBest(ctx, ticket.System, n, true)
+	case "suggest":
+		return s.suggest(ctx, n)
+	default:
 		return Outcome{Reason: "dispatch mode is " + mode}, nil
 	}
-	return s.assignBest(ctx, ticket.System, n, true)
+}
+
+// suggestions is how many engineers a "suggest" contract's ticket names for dispatchers.
+const suggestions = 3
+
+// suggest ranks the engineers for a new ticket and notes the best on it, for a
+// dispatcher to assign with one click; nobody is assigned.
+func (s *Service) suggest(ctx context.Context, n need) (Outcome, error) {
+	cands, err := s.rank(ctx, s.pool, n, suggestions)
+	if err != nil {
+		return Outcome{}, err
+	}
+	list := make([]map[string]any, len(cands))
+	for i, c := range cands {
+		list[i] = map[string]any{"engineer_id": c.EngineerID, "name": c.Name, "distance_m": c.DistanceM,
+			"eta_s": c.ETASecs, "score": c.Score}
+	}
+	err = s.tickets.AddSystemEvent(ctx, n.ticket, "dispatch_suggested", map[string]any{"candidates": list})
+	return Outcome{Reason: "dispatch mode is suggest: the best engineers are noted on the ticket"}, err
 }
 
 // AssignBest assigns a ticket to the best engineer now, whatever the dispatch mode: a
@@ -87,6 +110,11 @@ func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, rec
 		return Outcome{}, err
 	}
 	out.Funnel = &f
+	// The sweep tries again as shifts open; a dispatcher taking it over ends that.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO dispatch_attempts (ticket_id, tried_at) VALUES ($1, $2)
+		ON CONFLICT (ticket_id) DO UPDATE SET tried_at = $2`, n.ticket, s.now()); err != nil {
+		return Outcome{}, fmt.Errorf("dispatch: note attempt: %w", err)
+	}
 	err = s.tickets.AddSystemEvent(ctx, n.ticket, "dispatch_failed", map[string]any{"reason": out.Reason, "funnel": f})
 	return out, err
 }

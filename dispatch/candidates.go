@@ -78,7 +78,7 @@ func (s *Service) loadNeed(ctx context.Context, q postgres.Querier, ticketID uui
 // longer walk, never a wrong answer. $2 are the calendars whose shift is on now.
 const candidateSQL = `
 	SELECT e.id, u.full_name, ST_Distance(e.position, $1::geography, false), e.open_jobs, e.capacity,
-		e.position, ST_Equals(e.position::geometry, e.home_base::geometry)
+		e.position, NOT (ST_Equals(e.position::geometry, e.last_location::geometry) IS TRUE)
 	FROM engineers e JOIN users u ON u.id = e.user_id
 	WHERE e.active AND u.active AND e.open_jobs < e.capacity
 		AND (e.calendar_id = ANY($2) OR e.available_until > $3)

@@ -46,7 +46,7 @@ func (c *shiftCache) openAt(ctx context.Context, q postgres.Querier, now time.Ti
 
 func (c *shiftCache) load(ctx context.Context, q postgres.Querier) error {
 	rows, err := q.Query(ctx, `SELECT id, time_zone, jsonb_build_object('weekly_hours', weekly_hours,
-		'holidays', to_jsonb(holidays), 'working_days', working_days) FROM calendars WHERE active`)
+		'holidays', to_jsonb(holidays), 'working_days', working_days) FROM calendars`)
 	if err != nil {
 		return fmt.Errorf("dispatch: shift calendars: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/auth"
 	"fieldsvc/internal/geo"
+	"fieldsvc/internal/ticket"
 )
 
 // engineerUser returns the principal of an engineer placed by f.engineer.
@@ -186,5 +187,103 @@ func TestBatchPlanBeatsGreedyWhenEngineersAreScarce(t *testing.T) {
 	again, err := f.d.ApplyBatch(ctx, auth.Principal{Role: auth.Dispatcher}, req)
 	if err != nil || again[0].Status != "skipped" {
 		t.Fatalf("applying twice: %+v %v", again, err)
+	}
+}
+
+func TestTheSweepLeavesADispatchersDecisionsAlone(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	e := f.engineer(engineerSpec{at: geo.Point{Lat: 55.7, Lng: 37.6}})
+	id := f.ticketAt(geo.Point{Lat: 55.71, Lng: 37.61})
+	if out, err := f.d.AutoDispatch(ctx, id); err != nil || out.Assigned == nil || out.Assigned.EngineerID != e {
+		t.Fatalf("auto-dispatch: %+v %v", out, err)
+	}
+	note := "Клиент просил другого инженера"
+	desk := auth.Principal{Role: auth.Dispatcher}
+	if _, err := f.tickets.Do(ctx, desk, id, ticket.Unassign, ticket.Command{Note: &note}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := f.d.Sweep(ctx, time.Hour); err != nil || r.Dispatched != 0 {
+		t.Fatalf("the sweep re-dispatched a ticket a dispatcher took back: %+v %v", r, err)
+	}
+}
+
+func TestSuggestModeNotesTheBestEngineers(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	f.exec(`UPDATE contracts SET dispatch_mode = 'suggest' WHERE id = $1`, f.contract)
+	best := f.engineer(engineerSpec{at: geo.Point{Lat: 55.7, Lng: 37.6}})
+	f.engineer(engineerSpec{at: geo.Point{Lat: 55.8, Lng: 37.7}})
+	id := f.ticketAt(geo.Point{Lat: 55.70, Lng: 37.61})
+	out, err := f.d.AutoDispatch(ctx, id)
+	if err != nil || out.Assigned != nil {
+		t.Fatalf("suggest mode assigned: %+v %v", out, err)
+	}
+	events, _ := f.tickets.History(ctx, auth.Principal{Role: auth.Dispatcher}, id)
+	last := events[len(events)-1]
+	cands, _ := last.Data["candidates"].([]any)
+	if last.Kind != "dispatch_suggested" || len(cands) != 2 || cands[0].(map[string]any)["engineer_id"] != best.String() {
+		t.Fatalf("last event %+v", last)
+	}
+}
+
+func TestReopenedWorkGoesBackOnlyToAnEngineerWithRoom(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	e := f.engineer(engineerSpec{at: geo.Point{Lat: 55.7, Lng: 37.6}, capacity: 1})
+	done := f.ticketAt(geo.Point{Lat: 55.7, Lng: 37.6})
+	if out, _ := f.d.AutoDispatch(ctx, done); out.Assigned == nil {
+		t.Fatal("not dispatched")
+	}
+	me := f.engineerUser(e)
+	for _, a := range []ticket.Action{ticket.Accept, ticket.StartWork} {
+		if _, err := f.tickets.Do(ctx, me, done, a, ticket.Command{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	note := "Готово"
+	if _, err := f.tickets.Do(ctx, me, done, ticket.Resolve, ticket.Command{Note: &note}); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := f.d.AutoDispatch(ctx, f.ticketAt(geo.Point{Lat: 55.7, Lng: 37.6})); out.Assigned == nil {
+		t.Fatal("the engineer's one place was not taken by new work")
+	}
+	tk, err := f.tickets.Do(ctx, auth.Principal{Role: auth.Dispatcher}, done, ticket.Reopen, ticket.Command{Note: &note})
+	if err != nil || tk.Status != ticket.New || tk.AssigneeID != nil {
+		t.Fatalf("reopened onto a full engineer: %+v %v", tk, err)
+	}
+	var open, capacity int
+	if err := f.pool.QueryRow(ctx, `SELECT open_jobs, capacity FROM engineers WHERE id = $1`, e).Scan(&open, &capacity); err != nil || open > capacity {
+		t.Fatalf("open jobs %d of %d (%v)", open, capacity, err)
+	}
+}
+
+func TestCrosswiseReassignmentsDoNotDeadlock(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	a := f.engineer(engineerSpec{at: geo.Point{Lat: 55.7, Lng: 37.6}, capacity: 50})
+	b := f.engineer(engineerSpec{at: geo.Point{Lat: 55.7, Lng: 37.6}, capacity: 50})
+	desk := auth.Principal{Role: auth.Dispatcher}
+	assign := func(id, to uuid.UUID) error {
+		s := to.String()
+		_, err := f.tickets.Do(ctx, desk, id, ticket.Assign, ticket.Command{EngineerID: &s})
+		return err
+	}
+	for range 20 {
+		t1, t2 := f.ticketAt(geo.Point{Lat: 55.7, Lng: 37.6}), f.ticketAt(geo.Point{Lat: 55.7, Lng: 37.6})
+		if err := assign(t1, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := assign(t2, b); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		go func() { errs <- assign(t1, b) }()
+		go func() { errs <- assign(t2, a) }()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("a crosswise reassignment failed: %v", err)
+			}
+		}
 	}
 }

@@ -40,10 +40,17 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResu
 	}
 	r.Pruned = int(tag.RowsAffected())
 
+	// Only tickets auto-dispatch failed on, longest-waiting first: one a dispatcher
+	// unassigned by hand is theirs, and old hopeless tickets do not starve new ones.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM dispatch_attempts a USING tickets t
+		WHERE t.id = a.ticket_id AND (t.status <> 'new' OR t.assignee_id IS NOT NULL)`); err != nil {
+		return r, fmt.Errorf("dispatch: attempts: %w", err)
+	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT t.id FROM tickets t LEFT JOIN contracts c ON c.id = t.contract_id
-		WHERE t.status = 'new' AND t.assignee_id IS NULL AND coalesce(c.dispatch_mode, $1) = 'auto'
-		ORDER BY t.id LIMIT $2`, s.opts.Mode, retryBatch)
+		SELECT a.ticket_id FROM dispatch_attempts a JOIN tickets t ON t.id = a.ticket_id
+			LEFT JOIN contracts c ON c.id = t.contract_id
+		WHERE coalesce(c.dispatch_mode, $1) = 'auto'
+		ORDER BY a.tried_at, a.ticket_id LIMIT $2`, s.opts.Mode, retryBatch)
 	if err != nil {
 		return r, fmt.Errorf("dispatch: waiting tickets: %w", err)
 	}
@@ -58,10 +65,15 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResu
 		}
 		out, err := s.assignBest(ctx, ticket.System, n, false) // the filing already said why it waits
 		if err != nil {
-			return r, err
+			s.failed(ctx, err) // one ticket's trouble must not stop the others
+			continue
 		}
 		if out.Assigned != nil {
 			r.Dispatched++
+			continue
+		}
+		if _, err := s.pool.Exec(ctx, `UPDATE dispatch_attempts SET tried_at = $2 WHERE ticket_id = $1`, id, now); err != nil {
+			return r, fmt.Errorf("dispatch: attempts: %w", err)
 		}
 	}
 	return r, nil

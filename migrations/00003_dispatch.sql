@@ -15,22 +15,27 @@ UPDATE engineers SET position = coalesce(last_location, home_base);
 ALTER TABLE engineers ALTER COLUMN position SET NOT NULL;
 CREATE INDEX engineers_position_idx ON engineers USING gist (position);
 
--- A new engineer starts where they last reported or at home; moving the home base moves
--- an engineer who is dispatched from home.
+-- A new engineer starts where they last reported or at home; a newer reported location
+-- moves them (whoever writes it); moving the home base moves an engineer who is
+-- dispatched from home.
 -- +goose StatementBegin
 CREATE FUNCTION engineers_default_position() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.position := coalesce(NEW.position, NEW.last_location, NEW.home_base);
+    ELSIF NEW.last_location IS NOT NULL
+        AND NOT (ST_Equals(NEW.last_location::geometry, OLD.last_location::geometry) IS TRUE)
+        AND (OLD.last_location_at IS NULL OR NEW.last_location_at >= OLD.last_location_at) THEN
+        NEW.position := NEW.last_location;
     ELSIF ST_Equals(OLD.position::geometry, OLD.home_base::geometry)
-        AND NOT ST_Equals(NEW.position::geometry, NEW.last_location::geometry) IS TRUE THEN
+        AND NOT ST_Equals(NEW.home_base::geometry, OLD.home_base::geometry) THEN
         NEW.position := NEW.home_base;
     END IF;
     RETURN NEW;
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER engineers_default_position BEFORE INSERT OR UPDATE OF home_base ON engineers
+CREATE TRIGGER engineers_default_position BEFORE INSERT OR UPDATE OF home_base, last_location ON engineers
     FOR EACH ROW EXECUTE FUNCTION engineers_default_position();
 
 -- open_jobs counts the engineer's open work, whatever changes a ticket (the service,
@@ -114,7 +119,16 @@ CREATE INDEX ticket_assignments_ticket_idx ON ticket_assignments (ticket_id, cre
 
 CREATE INDEX tickets_unassigned_idx ON tickets (id) WHERE status = 'new' AND assignee_id IS NULL;
 
+-- Tickets auto-dispatch could not place, and when it last tried: the sweep tries again
+-- the longest-waiting first. Kept apart from tickets so that retrying does not make
+-- every device fetch the ticket again.
+CREATE TABLE dispatch_attempts (
+    ticket_id uuid PRIMARY KEY REFERENCES tickets (id),
+    tried_at  timestamptz NOT NULL
+);
+
 -- +goose Down
+DROP TABLE dispatch_attempts;
 DROP INDEX tickets_unassigned_idx;
 DROP TABLE ticket_assignments, engineer_locations, engineer_time_off;
 ALTER TABLE contracts DROP COLUMN dispatch_mode, DROP COLUMN dispatch_radius_m;

@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -254,7 +255,7 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 		if err := checkEngineer(ctx, tx, in.engineer); err != nil {
 			return err
 		}
-		if err := claim(ctx, tx, in.engineer, in.override); err != nil {
+		if err := claim(ctx, tx, in.engineer, c.assignee, in.override); err != nil {
 			return err
 		}
 		if err := recordAssignment(ctx, tx, c, in.engineer, in.by, in.assignment); err != nil {
@@ -313,7 +314,11 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 		if c.resolved != nil && now.Sub(*c.resolved) > s.opts.ReopenWithin {
 			return c.conflict("a ticket can be reopened within %s of its resolution", days(s.opts.ReopenWithin))
 		}
-		e.to = reopenedStatus(c)
+		to, err := reopenedStatus(ctx, tx, c, ch)
+		if err != nil {
+			return err
+		}
+		e.to = to
 		s.reopen(c, now, ch)
 	}
 	return nil
@@ -357,12 +362,22 @@ func (s *Service) unpause(ctx context.Context, tx pgx.Tx, c current, now time.Ti
 	return &d.resolutionDue, nil
 }
 
-// reopenedStatus sends a reopened ticket back to its engineer, or to the queue.
-func reopenedStatus(c current) Status {
-	if c.assignee != nil {
-		return Assigned
+// reopenedStatus sends a reopened ticket back to its engineer when they have room for
+// it, and to the queue otherwise (or when it had nobody).
+func reopenedStatus(ctx context.Context, tx pgx.Tx, c current, ch *changes) (Status, error) {
+	if c.assignee == nil {
+		return New, nil
 	}
-	return New
+	err := claim(ctx, tx, *c.assignee, nil, false)
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Code == apperr.Conflict {
+		ch.set("assignee_id", nil)
+		return New, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return Assigned, nil
 }
 
 // reopen runs the resolution clock again against the deadline the ticket had: the time

@@ -34,12 +34,29 @@ func (s *Service) AssignTo(ctx context.Context, p auth.Principal, id, engineer u
 	return s.do(ctx, p, id, Assign, Command{EngineerID: &e, assignment: &a})
 }
 
-// claim takes one unit of an engineer's capacity for this transaction. The row lock it
-// takes makes concurrent claims on one engineer wait for each other; the ticket update
-// that follows moves open_jobs (by trigger) before the lock is released.
-func claim(ctx context.Context, tx pgx.Tx, engineer uuid.UUID, override bool) error {
-	var free bool
-	err := tx.QueryRow(ctx, `UPDATE engineers SET open_jobs = open_jobs WHERE id = $1 RETURNING open_jobs < capacity`, engineer).Scan(&free)
+// claim takes one unit of an engineer's capacity for this transaction. It locks the
+// engineer row, and the previous assignee's too (the trigger on tickets will update
+// both), always in id order, so two crosswise reassignments never deadlock. Concurrent
+// claims on one engineer wait for each other; the ticket update that follows moves
+// open_jobs before the locks are released.
+func claim(ctx context.Context, tx pgx.Tx, engineer uuid.UUID, previous *uuid.UUID, override bool) error {
+	ids := []uuid.UUID{engineer}
+	if previous != nil && *previous != engineer {
+		ids = append(ids, *previous)
+	}
+	rows, err := tx.Query(ctx, `SELECT id, open_jobs < capacity FROM engineers WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return fmt.Errorf("ticket: claim engineer: %w", err)
+	}
+	free := false
+	var id uuid.UUID
+	var room bool
+	_, err = pgx.ForEachRow(rows, []any{&id, &room}, func() error {
+		if id == engineer {
+			free = room
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("ticket: claim engineer: %w", err)
 	}

@@ -50,7 +50,7 @@ type Event struct {
 
 // clientHidden are event kinds a client user does not see: the desk's own bookkeeping.
 var clientHidden = []string{"commented_internal", "sla.reaction_at_risk", "sla.resolution_at_risk", "edited", "skills_changed",
-	"dispatch_failed"}
+	"dispatch_failed", "dispatch_suggested"}
 
 const eventSelect = `SELECT e.id, e.ticket_id, e.actor_id, u.full_name, e.kind, e.from_status, e.to_status, e.data, e.created_at
 	FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id`

@@ -53,7 +53,9 @@ func (s *Service) Rate(ctx context.Context, p auth.Principal, id uuid.UUID, in R
 		data := map[string]any{"score": score}
 		if score <= lowScore && c.resolved != nil && now.Sub(*c.resolved) <= s.opts.ReopenWithin {
 			// Not fixed: the work is redone, and rated again when it is.
-			to = reopenedStatus(c)
+			if to, err = reopenedStatus(ctx, tx, c, &ch); err != nil {
+				return err
+			}
 			s.reopen(c, now, &ch)
 			data["reopened"] = true
 		} else {
