@@ -143,6 +143,12 @@ type response struct {
 
 func (c *client) do(method, path string, body any) response {
 	c.t.Helper()
+	return c.doWith(method, path, body)
+}
+
+// doWith is do with extra request headers, given as name, value pairs.
+func (c *client) doWith(method, path string, body any, header ...string) response {
+	c.t.Helper()
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -164,6 +170,9 @@ func (c *client) do(method, path string, body any) response {
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	return c.send(req)
 }
