@@ -86,7 +86,7 @@ func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, rec
 		return Outcome{}, err
 	}
 	for _, c := range cands {
-		_, err := s.tickets.AssignTo(ctx, by, n.ticket, c.EngineerID, assignment(c))
+		err := s.tickets.AssignTo(ctx, by, n.ticket, c.EngineerID, assignment(c))
 		if err == nil {
 			return Outcome{Assigned: &c}, nil
 		}

@@ -151,7 +151,7 @@ func (s *Service) ApplyBatch(ctx context.Context, p auth.Principal, in ApplyRequ
 	for i, pr := range pairs {
 		out[i] = BatchResult{TicketID: pr.ticket, EngineerID: pr.engineer, Status: "applied"}
 		a := ticket.Assignment{Mode: "batch", Reasons: map[string]any{"plan": "min-cost over the waiting tickets"}}
-		_, err := s.tickets.AssignTo(ctx, p, pr.ticket, pr.engineer, a)
+		err := s.tickets.AssignTo(ctx, p, pr.ticket, pr.engineer, a)
 		var ae *apperr.Error
 		switch {
 		case err == nil:

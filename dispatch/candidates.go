@@ -73,23 +73,32 @@ func (s *Service) loadNeed(ctx context.Context, q postgres.Querier, ticketID uui
 	return n, nil
 }
 
-// candidateSQL finds qualified, available engineers nearest first. The ORDER BY walks the
-// GiST index on position; the hard filters are checked on the way, so rare skills cost a
-// longer walk, never a wrong answer. $2 are the calendars whose shift is on now.
+// candidateSQL reads the k nearest active engineers with room, nearest first, and says
+// of each whether they pass the other hard filters. The inner query has nothing but the
+// index walk and cheap per-row tests under its LIMIT, so the planner always walks the
+// GiST index on position in distance order; the joins and subqueries for skills, shift,
+// time off and the user's account run on those k rows only. (With them in the same
+// WHERE, the planner misjudges how many engineers qualify and leaves the index: hundreds
+// of milliseconds where one suffices.) $2 are the calendars whose shift is on now.
 const candidateSQL = `
-	SELECT e.id, u.full_name, ST_Distance(e.position, $1::geography, false), e.open_jobs, e.capacity,
-		e.position, NOT (ST_Equals(e.position::geometry, e.last_location::geometry) IS TRUE)
-	FROM engineers e JOIN users u ON u.id = e.user_id
-	WHERE e.active AND u.active AND e.open_jobs < e.capacity
-		AND (e.calendar_id = ANY($2) OR e.available_until > $3)
-		AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = e.id AND o.period @> $3)
-		AND (SELECT count(*) FROM engineer_skills es WHERE es.engineer_id = e.id AND es.skill_id = ANY($4)) = cardinality($4)
-		AND ($5::float8 IS NULL OR ST_DWithin(e.position, $1::geography, $5, false))
-	ORDER BY e.position <-> $1::geography
-	LIMIT $6`
+	WITH near AS MATERIALIZED (
+		SELECT e.id, e.user_id, e.open_jobs, e.capacity, e.position, e.last_location, e.calendar_id,
+			e.available_until, ST_Distance(e.position, $1::geography, false) AS distance
+		FROM engineers e
+		WHERE e.active AND e.open_jobs < e.capacity
+		ORDER BY e.position <-> $1::geography
+		LIMIT $6)
+	SELECT n.id, u.full_name, n.distance, n.open_jobs, n.capacity, n.position,
+		NOT (ST_Equals(n.position::geometry, n.last_location::geometry) IS TRUE),
+		coalesce(u.active AND (n.calendar_id = ANY($2) OR n.available_until > $3)
+			AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = n.id AND o.period @> $3)
+			AND (SELECT count(*) FROM engineer_skills es WHERE es.engineer_id = n.id AND es.skill_id = ANY($4)) = cardinality($4)
+			AND ($5::float8 IS NULL OR n.distance <= $5), false)
+	FROM near n JOIN users u ON u.id = n.user_id
+	ORDER BY n.distance`
 
 // maxCandidates bounds the widening search (see rank).
-const maxCandidates = 2000
+const maxCandidates = 10000
 
 // Candidates ranks the engineers who may take a ticket now, best first.
 func (s *Service) Candidates(ctx context.Context, ticketID uuid.UUID) ([]Candidate, error) {
@@ -100,41 +109,49 @@ func (s *Service) Candidates(ctx context.Context, ticketID uuid.UUID) ([]Candida
 	return s.rank(ctx, s.pool, n, s.opts.Candidates)
 }
 
-// rank returns up to want candidates, best first. It reads the k nearest and scores them
-// in Go; the best score can only come from farther away when it exceeds the travel time
-// of the k-th nearest (nobody farther can beat that, and a tie there is read too, to
-// break it by id), and then it reads more. So the
-// answer is the same as scoring every qualified engineer, at the cost of a few rows.
+// rank returns up to want qualified candidates, best first.
 func (s *Service) rank(ctx context.Context, q postgres.Querier, n need, want int) ([]Candidate, error) {
+	return s.rankWith(ctx, q, candidateSQL, n, want)
+}
+
+// rankWith reads the k nearest engineers with room and scores the qualified ones in Go.
+// The best score can only come from farther away when it exceeds the travel time of
+// the k-th nearest (nobody farther can beat that; a tie there is read too, to break it
+// by id), or when too few qualified; then it reads four times as many. So the answer is
+// the same as scoring every qualified engineer, at the cost of a few rows. Past the
+// contract's radius nobody farther can qualify, and the search stops.
+func (s *Service) rankWith(ctx context.Context, q postgres.Querier, sql string, n need, want int) ([]Candidate, error) {
 	now := s.now()
 	open, err := s.shifts.openAt(ctx, q, now)
 	if err != nil {
 		return nil, err
 	}
-	k := max(want, s.opts.Candidates)
-	for {
-		rows, err := q.Query(ctx, candidateSQL, n.site, open, now, n.skills, n.radiusM, k)
+	for k := 4 * max(want, 1); ; k *= 4 {
+		rows, err := q.Query(ctx, sql, n.site, open, now, n.skills, n.radiusM, k)
 		if err != nil {
 			return nil, fmt.Errorf("dispatch: candidates: %w", err)
 		}
-		found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Candidate, error) {
-			var c Candidate
-			err := row.Scan(&c.EngineerID, &c.Name, &c.DistanceM, &c.Load, &c.Capacity, &c.Position, &c.FromHomeBase)
-			return s.score(c), err
+		var found []Candidate
+		var c Candidate
+		var qualified bool
+		read := 0
+		_, err = pgx.ForEachRow(rows, []any{&c.EngineerID, &c.Name, &c.DistanceM, &c.Load, &c.Capacity, &c.Position,
+			&c.FromHomeBase, &qualified}, func() error {
+			read++
+			if qualified {
+				found = append(found, s.score(c))
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("dispatch: candidates: %w", err)
 		}
-		exhausted := len(found) < k
-		var farthest float64
-		if len(found) > 0 {
-			farthest = s.travelMinutes(found[len(found)-1].DistanceM)
-		}
 		slices.SortFunc(found, better)
-		if exhausted || k >= maxCandidates || len(found) == 0 || found[min(want, len(found))-1].Score < farthest {
+		farthest := c.DistanceM // the last row read is the farthest
+		done := read < k || k >= maxCandidates || (n.radiusM != nil && farthest > *n.radiusM)
+		if done || (len(found) >= want && found[want-1].Score < s.travelMinutes(farthest)) {
 			return found[:min(want, len(found))], nil
 		}
-		k *= 4
 	}
 }
 

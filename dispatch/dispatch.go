@@ -48,7 +48,7 @@ type Service struct {
 // Tickets is what dispatch needs of the ticket service: to assign with reasons, and to
 // note on a ticket that dispatch could not place it.
 type Tickets interface {
-	AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a ticket.Assignment) (ticket.Ticket, error)
+	AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a ticket.Assignment) error
 	AddSystemEvent(ctx context.Context, id uuid.UUID, kind string, data map[string]any) error
 }
 

@@ -135,20 +135,23 @@ func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status,
 // role, applied with its SLA effects and recorded as an event, all in one transaction.
 func (s *Service) Do(ctx context.Context, p auth.Principal, id uuid.UUID, action Action, cmd Command) (Ticket, error) {
 	cmd.assignment = nil // only dispatch, through AssignTo, supplies reasons
-	return s.do(ctx, p, id, action, cmd)
+	if err := s.do(ctx, p, id, action, cmd); err != nil {
+		return Ticket{}, err
+	}
+	return s.Get(ctx, s.asStaff(p), id)
 }
 
-func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action Action, cmd Command) (Ticket, error) {
+func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action Action, cmd Command) error {
 	r, ok := rules[action]
 	if !ok {
-		return Ticket{}, apperr.New(apperr.NotFound, "there is no action %q", action)
+		return apperr.New(apperr.NotFound, "there is no action %q", action)
 	}
 	if !r.allowedRole(p.Role) {
-		return Ticket{}, apperr.New(apperr.Forbidden, "your role (%s) may not %s tickets", p.Role, action)
+		return apperr.New(apperr.Forbidden, "your role (%s) may not %s tickets", p.Role, action)
 	}
 	in, err := cmd.validate(action)
 	if err != nil {
-		return Ticket{}, err
+		return err
 	}
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		c, err := lock(ctx, tx, p, id)
@@ -174,9 +177,9 @@ func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action
 		return ch.apply(ctx, tx, id, e.to, e.at)
 	})
 	if err != nil {
-		return Ticket{}, fmt.Errorf("ticket: %s: %w", action, postgres.MapError(err))
+		return fmt.Errorf("ticket: %s: %w", action, postgres.MapError(err))
 	}
-	return s.Get(ctx, s.asStaff(p), id)
+	return nil
 }
 
 // asStaff reads back the ticket a command changed with staff sight: a system caller has
@@ -251,9 +254,6 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 		}
 		if c.assignee != nil && *c.assignee == in.engineer && c.status == Assigned {
 			return c.conflict("the ticket is already assigned to this engineer")
-		}
-		if err := checkEngineer(ctx, tx, in.engineer); err != nil {
-			return err
 		}
 		if err := claim(ctx, tx, in.engineer, c.assignee, in.override); err != nil {
 			return err
@@ -362,15 +362,15 @@ func (s *Service) unpause(ctx context.Context, tx pgx.Tx, c current, now time.Ti
 	return &d.resolutionDue, nil
 }
 
-// reopenedStatus sends a reopened ticket back to its engineer when they have room for
-// it, and to the queue otherwise (or when it had nobody).
+// reopenedStatus sends a reopened ticket back to its engineer when they still work and
+// have room for it, and to the queue otherwise (or when it had nobody).
 func reopenedStatus(ctx context.Context, tx pgx.Tx, c current, ch *changes) (Status, error) {
 	if c.assignee == nil {
 		return New, nil
 	}
 	err := claim(ctx, tx, *c.assignee, nil, false)
 	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Code == apperr.Conflict {
+	if errors.As(err, &ae) && (ae.Code == apperr.Conflict || ae.Code == apperr.Invalid) { // full, or gone
 		ch.set("assignee_id", nil)
 		return New, nil
 	}
@@ -393,22 +393,6 @@ func (s *Service) reopen(c current, now time.Time, ch *changes) {
 	if c.resolutionDue != nil && c.resolutionRisk != nil {
 		ch.clock("resolution", "ok", stateAt(now, *c.resolutionRisk, *c.resolutionDue))
 	}
-}
-
-// checkEngineer refuses an assignee who does not exist or no longer works.
-func checkEngineer(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
-	var active bool
-	err := tx.QueryRow(ctx, `SELECT e.active AND u.active FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = $1`, id).Scan(&active)
-	if postgres.ErrNoRows(err) {
-		return apperr.Field("engineer_id", "does not exist")
-	}
-	if err != nil {
-		return err
-	}
-	if !active {
-		return apperr.Field("engineer_id", "is deactivated")
-	}
-	return nil
 }
 
 // actorOf is who an event names: nobody for the system.

@@ -29,36 +29,44 @@ var System = auth.Principal{Role: auth.Dispatcher}
 // no free capacity (someone else took the last slot), so dispatch can move on to the
 // next candidate, and with a plain Conflict when the ticket is no longer waiting: dispatch
 // never takes work away from someone it was given to meanwhile.
-func (s *Service) AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a Assignment) (Ticket, error) {
+func (s *Service) AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a Assignment) error {
 	e := engineer.String()
 	return s.do(ctx, p, id, Assign, Command{EngineerID: &e, assignment: &a})
 }
 
-// claim takes one unit of an engineer's capacity for this transaction. It locks the
-// engineer row, and the previous assignee's too (the trigger on tickets will update
-// both), always in id order, so two crosswise reassignments never deadlock. Concurrent
-// claims on one engineer wait for each other; the ticket update that follows moves
-// open_jobs before the locks are released.
+// claim takes one unit of an engineer's capacity for this transaction, refusing one who
+// does not exist or no longer works. It locks the engineer row, and the previous
+// assignee's too (the trigger on tickets will update both), always in id order, so two
+// crosswise reassignments never deadlock. Concurrent claims on one engineer wait for
+// each other; the ticket update that follows moves open_jobs before the locks are
+// released.
 func claim(ctx context.Context, tx pgx.Tx, engineer uuid.UUID, previous *uuid.UUID, override bool) error {
 	ids := []uuid.UUID{engineer}
 	if previous != nil && *previous != engineer {
 		ids = append(ids, *previous)
 	}
-	rows, err := tx.Query(ctx, `SELECT id, open_jobs < capacity FROM engineers WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	rows, err := tx.Query(ctx, `SELECT e.id, e.open_jobs < e.capacity, e.active AND u.active
+		FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e`, ids)
 	if err != nil {
 		return fmt.Errorf("ticket: claim engineer: %w", err)
 	}
-	free := false
+	found, free, working := false, false, false
 	var id uuid.UUID
-	var room bool
-	_, err = pgx.ForEachRow(rows, []any{&id, &room}, func() error {
+	var room, active bool
+	_, err = pgx.ForEachRow(rows, []any{&id, &room, &active}, func() error {
 		if id == engineer {
-			free = room
+			found, free, working = true, room, active
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("ticket: claim engineer: %w", err)
+	}
+	switch {
+	case !found:
+		return apperr.Field("engineer_id", "does not exist")
+	case !working:
+		return apperr.Field("engineer_id", "is deactivated")
 	}
 	if !free && !override {
 		return &apperr.Error{Code: apperr.Conflict, Message: "the engineer has no free capacity",
