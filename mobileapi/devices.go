@@ -74,8 +74,17 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in NewDevice) 
 	}
 	var previous *uuid.UUID
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var profile bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM engineers WHERE user_id = $1)`, p.UserID).Scan(&profile); err != nil {
+			return err
+		}
+		if !profile {
+			return apperr.New(apperr.Forbidden, "your account has no engineer profile yet; ask an admin")
+		}
 		var owner uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT user_id, token_family FROM devices WHERE id = $1 FOR UPDATE`, id).Scan(&owner, &previous)
+		var revoked *time.Time
+		err := tx.QueryRow(ctx, `SELECT user_id, token_family, revoked_at FROM devices WHERE id = $1 FOR UPDATE`, id).
+			Scan(&owner, &previous, &revoked)
 		switch {
 		case postgres.ErrNoRows(err):
 		case err != nil:
@@ -83,6 +92,9 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in NewDevice) 
 		case owner != p.UserID:
 			return &apperr.Error{Code: apperr.Conflict, Message: "this device is registered to someone else",
 				Fields: map[string]string{"id": "belongs to another engineer's device"}}
+		case revoked != nil: // a lost phone must not sign itself back in
+			return &apperr.Error{Code: apperr.Conflict, Message: "this device was revoked; register the app again as a new device",
+				Fields: map[string]string{"id": "was revoked"}}
 		}
 		// A push token moves with the app: another device holding it has stopped using it.
 		if push != nil {
@@ -94,7 +106,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in NewDevice) 
 			INSERT INTO devices (id, user_id, platform, app_version, push_token, token_family, registered_at, last_seen_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
 			ON CONFLICT (id) DO UPDATE SET platform = $3, app_version = $4, push_token = $5, token_family = $6,
-				last_seen_at = $7, revoked_at = NULL`, id, p.UserID, platform, version, push, family, s.now())
+				last_seen_at = $7`, id, p.UserID, platform, version, push, family, s.now())
 		return err
 	})
 	if err == nil && previous != nil {
@@ -152,7 +164,7 @@ func (s *Service) RevokeDevice(ctx context.Context, id uuid.UUID) (Device, error
 	return postgres.GetByID(ctx, s.pool, "device", deviceSelect+` WHERE id = $1`, id, scanDevice)
 }
 
-// ListDevices lists devices, newest first, optionally one user's.
+// ListDevices lists devices by id (descending), optionally one user's.
 func (s *Service) ListDevices(ctx context.Context, user *uuid.UUID, pr page.Request) (page.Page[Device], error) {
 	var w postgres.Where
 	if user != nil {

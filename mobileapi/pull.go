@@ -44,15 +44,15 @@ func (s *Service) Pull(ctx context.Context, p auth.Principal, device uuid.UUID, 
 	c := cursor{Epoch: epoch, Engineer: engineer, Device: device}
 	if raw != "" {
 		if c, err = decodeCursor(raw, s.opts.Secret); err != nil {
-			return Page{Reset: true, Reason: err.Error()}, nil
+			return resetPage(err.Error()), nil
 		}
 		switch {
 		case c.Epoch != epoch:
-			return Page{Reset: true, Reason: "the server's data was reloaded; sync from scratch"}, nil
+			return resetPage("the server's data was reloaded; sync from scratch"), nil
 		case c.Engineer != engineer || c.Device != device:
-			return Page{Reset: true, Reason: "the cursor belongs to another device or engineer"}, nil
+			return resetPage("the cursor belongs to another device or engineer"), nil
 		case s.now().Sub(c.issuedAt()) > s.opts.CursorMaxAge:
-			return Page{Reset: true, Reason: "the cursor is too old; sync from scratch"}, nil
+			return resetPage("the cursor is too old; sync from scratch"), nil
 		}
 	}
 	if c.High == 0 { // a new window: everything finished by now and not yet served
@@ -105,6 +105,10 @@ func (s *Service) Pull(ctx context.Context, p auth.Principal, device uuid.UUID, 
 	c.Issued = s.now().Unix()
 	page.NextCursor = c.encode(s.opts.Secret)
 	return page, nil
+}
+
+func resetPage(reason string) Page {
+	return Page{Reset: true, Reason: reason, Changes: map[string]*TableChange{}}
 }
 
 // horizon is where a new window ends: the oldest transaction still running that could

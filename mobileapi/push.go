@@ -41,6 +41,9 @@ type Mutation struct {
 	Location   *geo.Input `json:"location"`
 	AccuracyM  *float64   `json:"accuracy_m"`
 	RecordedAt *time.Time `json:"recorded_at"`
+	// problem is why the mutation could not even be read (set when decoding): it is
+	// rejected on its own rather than blocking the queue behind it.
+	problem error
 }
 
 // Result is what became of a mutation: applied, duplicate (pushed before; Original says
@@ -114,7 +117,11 @@ func (s *Service) pushOne(ctx context.Context, tx pgx.Tx, p auth.Principal, engi
 		return Result{}, err
 	}
 	r := Result{ID: id, Status: "applied"}
-	if err := s.apply(ctx, p, engineer, id, m); err != nil {
+	err = m.problem
+	if err == nil {
+		err = s.apply(ctx, p, engineer, id, m)
+	}
+	if err != nil {
 		var ae *apperr.Error
 		if !errors.As(err, &ae) || ae.Code == apperr.Internal || ae.Code == apperr.Unavailable {
 			return Result{}, err // not the engineer's doing: the batch fails and will be retried

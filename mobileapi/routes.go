@@ -1,6 +1,8 @@
 package mobileapi
 
 import (
+	"encoding/json"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/google/uuid"
@@ -41,13 +43,13 @@ func (s *Service) Routes(app fiber.Router, authn fiber.Handler) {
 	})
 	m.Post("/sync/push", authn, func(c *fiber.Ctx) error {
 		var in struct {
-			Mutations []Mutation `json:"mutations"`
+			Mutations []json.RawMessage `json:"mutations"`
 		}
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return err
 		}
 		return fromDevice(c, func(p auth.Principal, device uuid.UUID) error {
-			results, err := s.Push(c.UserContext(), p, device, in.Mutations)
+			results, err := s.Push(c.UserContext(), p, device, readMutations(in.Mutations))
 			if err != nil {
 				return err
 			}
@@ -94,4 +96,20 @@ func fromDevice(c *fiber.Ctx, fn func(p auth.Principal, device uuid.UUID) error)
 		return apperr.Field(HeaderDevice, "must be the id of a registered device")
 	}
 	return as(c, func(p auth.Principal) error { return fn(p, device) })
+}
+
+// readMutations decodes each mutation on its own: one the app got wrong is rejected with
+// the field named, and the rest of the queue still applies. Only its id must be legible.
+func readMutations(raw []json.RawMessage) []Mutation {
+	out := make([]Mutation, len(raw))
+	for i, r := range raw {
+		if err := web.Unmarshal(r, &out[i]); err != nil {
+			var head struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal(r, &head)
+			out[i] = Mutation{ID: head.ID, problem: err}
+		}
+	}
+	return out
 }

@@ -89,10 +89,19 @@ func TestMobileWalkthrough(t *testing.T) {
 			t.Fatalf("replayed push result %v", r)
 		}
 	}
+	// One mutation the app got wrong is refused alone, naming its field; the rest apply.
+	mixed := push([]map[string]any{
+		{"id": uuid.NewString(), "type": "ticket.action", "ticket_id": id, "action": "wait", "waiting_on": "parts", "version": "seven"},
+		{"id": uuid.NewString(), "type": "comment.add", "ticket_id": id, "body": "Ждём запчасть"},
+	})
+	bad := mixed[0].(map[string]any)
+	if bad["status"] != "rejected" || bad["fields"].(map[string]any)["version"] == nil || mixed[1].(map[string]any)["status"] != "applied" {
+		t.Fatalf("a malformed mutation in a batch: %v", mixed)
+	}
 	next := pull(cursor)["changes"].(map[string]any)
 	changed := next["tickets"].(map[string]any)["upserted"].([]any)
 	comments := next["comments"].(map[string]any)["upserted"].([]any)
-	if len(changed) != 1 || changed[0].(map[string]any)["status"] != "in_progress" || len(comments) != 1 {
+	if len(changed) != 1 || changed[0].(map[string]any)["status"] != "in_progress" || len(comments) != 2 {
 		t.Fatalf("the next pull: %d tickets %v, %d comments", len(changed), changed, len(comments))
 	}
 	problem(t, app.doWith("GET", "/mobile/v1/sync/pull", nil, "X-Device-ID", "not-a-device"), http.StatusBadRequest, "X-Device-ID")
@@ -104,4 +113,9 @@ func TestMobileWalkthrough(t *testing.T) {
 	problem(t, app.doWith("GET", "/mobile/v1/sync/pull", nil, "X-Device-ID", device), http.StatusUnauthorized, "")
 	problem(t, anon.do("POST", "/api/v1/auth/refresh", map[string]any{"refresh_token": reg["tokens"].(map[string]any)["refresh_token"]}),
 		http.StatusUnauthorized, "")
+	// The lost phone cannot sign itself back in with a token it still holds.
+	again := anon.login(logins["engineer"][0], logins["engineer"][1])
+	problem(t, again.do("POST", "/mobile/v1/devices", map[string]any{"id": device, "platform": "android", "app_version": "1.4.2"}),
+		http.StatusConflict, "id")
+	problem(t, again.doWith("POST", "/mobile/v1/sync/push", `{"mutations": []}`, "Content-Encoding", "gzip"), http.StatusUnsupportedMediaType, "")
 }

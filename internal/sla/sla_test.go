@@ -687,7 +687,7 @@ func BenchmarkAddYear(b *testing.B) {
 			c.Add(from, year)
 		}
 	})
-	b.Run("minute-walk", func(b *testing.B) {
+	b.Run("baseline-minute-walk", func(b *testing.B) {
 		for b.Loop() {
 			addMinuteWalk(c, from, year)
 		}

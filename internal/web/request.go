@@ -28,7 +28,13 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
 		return apperr.Field("body", "must be sent as application/json")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	return Unmarshal(body, v)
+}
+
+// Unmarshal decodes one JSON value strictly (no unknown fields), with errors that name
+// the offending field, as DecodeJSON does for a request body.
+func Unmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

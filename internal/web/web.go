@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -56,6 +57,7 @@ func New(o Options) *fiber.App {
 	app.Use(
 		requestIDMiddleware,
 		accessLog(o.Logger, m),
+		plainBodies,
 		recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, p any) {
 			o.Logger.ErrorContext(c.UserContext(), "panic", "panic", p, "request_id", requestID(c))
 		}}),
@@ -65,6 +67,15 @@ func New(o Options) *fiber.App {
 	app.Get("/readyz", readyz(o.Logger, o.Ready))
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
 	return app
+}
+
+// plainBodies refuses compressed request bodies: Fiber would inflate them before the
+// handler reads them, past the body limit (a small upload could grow without bound).
+func plainBodies(c *fiber.Ctx) error {
+	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "compressed request bodies are not accepted")
+	}
+	return c.Next()
 }
 
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
