@@ -81,7 +81,7 @@ func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, rec
 	if n.status != string(ticket.New) || n.assigned {
 		return Outcome{Reason: "the ticket is not waiting for an engineer"}, nil
 	}
-	cands, err := s.rank(ctx, s.pool, n, s.opts.Candidates)
+	cands, err := s.rank(ctx, s.pool, n, fallbacks)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -118,6 +118,10 @@ func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, rec
 	err = s.tickets.AddSystemEvent(ctx, n.ticket, "dispatch_failed", map[string]any{"reason": out.Reason, "funnel": f})
 	return out, err
 }
+
+// fallbacks is how many of the best engineers auto-dispatch tries, in case concurrent
+// assignments fill the first ones meanwhile.
+const fallbacks = 3
 
 func assignment(c Candidate) ticket.Assignment {
 	return ticket.Assignment{Mode: "auto", DistanceM: &c.DistanceM, ETASecs: &c.ETASecs, Score: &c.Score,
