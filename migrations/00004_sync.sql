@@ -28,7 +28,12 @@ CREATE TRIGGER sites_sync_stamp BEFORE UPDATE ON sites FOR EACH ROW EXECUTE FUNC
 CREATE TRIGGER assets_sync_stamp BEFORE UPDATE ON assets FOR EACH ROW EXECUTE FUNCTION sync_stamp();
 CREATE TRIGGER comments_sync_stamp BEFORE UPDATE ON comments FOR EACH ROW EXECUTE FUNCTION sync_stamp();
 CREATE TRIGGER skills_sync_stamp BEFORE UPDATE ON skills FOR EACH ROW EXECUTE FUNCTION sync_stamp();
+-- Each synced table is searched by stamp (what changed in a window) as well as by owner.
 CREATE INDEX comments_ticket_sync_idx ON comments (ticket_id, sync_xid);
+CREATE INDEX tickets_sync_idx ON tickets (sync_xid);
+CREATE INDEX sites_sync_idx ON sites (sync_xid);
+CREATE INDEX assets_sync_idx ON assets (sync_xid);
+CREATE INDEX comments_sync_idx ON comments (sync_xid);
 CREATE INDEX skills_sync_idx ON skills (sync_xid);
 
 -- Work logged on a ticket, written by engineers (from the app, offline).
@@ -44,6 +49,7 @@ CREATE TABLE time_entries (
     CONSTRAINT time_entries_ended_at_check CHECK (ended_at > started_at AND ended_at - started_at <= interval '24 hours')
 );
 CREATE INDEX time_entries_ticket_sync_idx ON time_entries (ticket_id, sync_xid);
+CREATE INDEX time_entries_sync_idx ON time_entries (sync_xid);
 CREATE TRIGGER time_entries_sync_stamp BEFORE UPDATE ON time_entries FOR EACH ROW EXECUTE FUNCTION sync_stamp();
 
 -- What each engineer's device should hold: the engineer's tickets (open, and finished in
@@ -177,7 +183,8 @@ ALTER TABLE refresh_tokens DROP COLUMN lifetime;
 DROP TRIGGER tickets_sync_scope ON tickets;
 DROP FUNCTION tickets_sync_scope(), sync_expire(), sync_rescope_ticket(uuid, uuid, uuid, uuid), sync_ticket_wanted(uuid, tickets);
 DROP TABLE sync_settings, sync_scope, time_entries;
-DROP INDEX tickets_assignee_site_idx, tickets_assignee_asset_idx, skills_sync_idx, comments_ticket_sync_idx;
+DROP INDEX tickets_assignee_site_idx, tickets_assignee_asset_idx, skills_sync_idx, comments_ticket_sync_idx,
+    tickets_sync_idx, sites_sync_idx, assets_sync_idx, comments_sync_idx;
 DROP TRIGGER tickets_sync_stamp ON tickets;
 DROP TRIGGER sites_sync_stamp ON sites;
 DROP TRIGGER assets_sync_stamp ON assets;

@@ -37,7 +37,7 @@ func (s *Service) Pull(ctx context.Context, p auth.Principal, device uuid.UUID, 
 	if err != nil {
 		return Page{}, err
 	}
-	epoch, err := s.epoch(ctx)
+	epoch, horizon, err := s.epochAndHorizon(ctx)
 	if err != nil {
 		return Page{}, err
 	}
@@ -56,28 +56,39 @@ func (s *Service) Pull(ctx context.Context, p auth.Principal, device uuid.UUID, 
 		}
 	}
 	if c.High == 0 { // a new window: everything finished by now and not yet served
-		if c.High, err = s.horizon(ctx); err != nil {
-			return Page{}, err
-		}
+		c.High = max(horizon, c.Low)
 	}
 	page := Page{Changes: map[string]*TableChange{}}
+	if c.Low == c.High { // nothing has finished since: nothing can have changed
+		c.Table = uint8(len(tables))
+	}
+	// Every table left in the window goes in one round trip; each reads at most a page,
+	// and what does not fit waits for the next pull.
+	low, high := strconv.FormatUint(c.Low, 10), strconv.FormatUint(c.High, 10)
+	batch := &pgx.Batch{}
+	for t := int(c.Table); t < len(tables); t++ {
+		after := uuid.Nil
+		if t == int(c.Table) {
+			after = c.After
+		}
+		batch.Queue(tables[t].sql, engineer, low, high, after, s.opts.PageRows+1)
+	}
+	results := s.pool.SendBatch(ctx, batch)
+	defer results.Close()
 	rows, bytes := 0, 0
 	for ; int(c.Table) < len(tables); c.Table, c.After = c.Table+1, uuid.Nil {
 		t := tables[c.Table]
 		change := &TableChange{Upserted: []json.RawMessage{}, Removed: []uuid.UUID{}}
 		page.Changes[t.name] = change
-		room := s.opts.PageRows - rows
-		got, err := s.pool.Query(ctx, t.sql, engineer, strconv.FormatUint(c.Low, 10), strconv.FormatUint(c.High, 10), c.After, room+1)
+		got, err := results.Query()
 		if err != nil {
 			return Page{}, fmt.Errorf("mobileapi: pull %s: %w", t.name, err)
 		}
-		n := 0
 		var id uuid.UUID
 		var present bool
 		var body []byte
 		_, err = pgx.ForEachRow(got, []any{&id, &present, &body}, func() error {
-			n++
-			if n > room || bytes >= s.opts.PageBytes {
+			if page.HasMore || rows >= s.opts.PageRows || bytes >= s.opts.PageBytes {
 				page.HasMore = true
 				return nil // the rest waits for the next page
 			}
@@ -111,7 +122,7 @@ func resetPage(reason string) Page {
 	return Page{Reset: true, Reason: reason, Changes: map[string]*TableChange{}}
 }
 
-// horizon is where a new window ends: the oldest transaction still running that could
+// horizonSQL finds where a new window ends: the oldest transaction still running that could
 // write this database (every stamp below it is final), or the next transaction id when
 // none is. Transaction ids are shared by every database of the server, so a transaction
 // known to run in another database (a long report, a dump) is left out: it must not
@@ -120,23 +131,18 @@ const horizonSQL = `
 	WITH snap AS (SELECT pg_current_snapshot() AS s),
 	elsewhere AS (SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
 		WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database() AND datname IS NOT NULL)
-	SELECT coalesce(
+	SELECT (SELECT epoch FROM sync_settings), coalesce(
 		(SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) AS x
 			WHERE (x::text::numeric % 4294967296)::bigint NOT IN (SELECT xid FROM elsewhere)),
 		(SELECT pg_snapshot_xmax(snap.s) FROM snap))::text`
 
-func (s *Service) horizon(ctx context.Context) (uint64, error) {
+// epochAndHorizon reads the data epoch and the horizon, in one round trip.
+func (s *Service) epochAndHorizon(ctx context.Context) (uint32, uint64, error) {
+	var epoch uint32
 	var h string
-	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&h); err != nil {
-		return 0, fmt.Errorf("mobileapi: horizon: %w", err)
+	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&epoch, &h); err != nil {
+		return 0, 0, fmt.Errorf("mobileapi: horizon: %w", err)
 	}
-	return strconv.ParseUint(h, 10, 64)
-}
-
-func (s *Service) epoch(ctx context.Context) (uint32, error) {
-	var e uint32
-	if err := s.pool.QueryRow(ctx, `SELECT epoch FROM sync_settings`).Scan(&e); err != nil {
-		return 0, fmt.Errorf("mobileapi: epoch: %w", err)
-	}
-	return e, nil
+	horizon, err := strconv.ParseUint(h, 10, 64)
+	return epoch, horizon, err
 }

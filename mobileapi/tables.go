@@ -19,23 +19,33 @@ func inWindow(x string) string {
 	return "(" + x + " >= $2::text::xid8 AND " + x + " < $3::text::xid8)"
 }
 
-// scoped is the statement for a table whose rows sync_scope tracks. A first sync sends
-// no removals: the device has nothing to remove.
+// scoped is the statement for a table whose rows sync_scope tracks: rows that entered or
+// left the scope in the window, and rows in scope that changed in it. Each branch walks
+// its own index, so an empty window costs two empty index lookups, whatever the size of
+// the scope. A first sync needs only the first branch and sends no removals: the device
+// has nothing to remove.
 func scoped(entity, from, json string) string {
-	return `SELECT s.row_id, s.present, CASE WHEN s.present THEN ` + json + ` END
+	row := `SELECT s.row_id AS id, s.present, CASE WHEN s.present THEN ` + json + ` END AS body
 		FROM sync_scope s JOIN ` + from + `
-		WHERE s.engineer_id = $1 AND s.entity = '` + entity + `' AND s.row_id > $4
-			AND ((` + inWindow("s.sync_xid") + ` AND (s.present OR $2::text <> '0'))
-				OR (s.present AND ` + inWindow("x.sync_xid") + `))
-		ORDER BY s.row_id LIMIT $5`
+		WHERE s.engineer_id = $1 AND s.entity = '` + entity + `' AND s.row_id > $4 AND `
+	return `SELECT id, present, body FROM (
+			(` + row + inWindow("s.sync_xid") + ` AND (s.present OR $2::text <> '0') ORDER BY s.row_id LIMIT $5)
+			UNION
+			(` + row + `s.present AND $2::text <> '0' AND ` + inWindow("x.sync_xid") + ` ORDER BY s.row_id LIMIT $5)
+		) changed ORDER BY id LIMIT $5`
 }
 
-// child is the statement for rows that belong to a ticket in scope.
+// child is the statement for rows that belong to a ticket in scope: all of a ticket's
+// rows when it enters the scope, and each row that changes while it stays.
 func child(from, json string) string {
-	return `SELECT x.id, true, ` + json + `
+	row := `SELECT x.id, true AS present, ` + json + ` AS body
 		FROM ` + from + ` JOIN sync_scope s ON s.engineer_id = $1 AND s.entity = 'ticket' AND s.row_id = x.ticket_id AND s.present
-		WHERE (` + inWindow("x.sync_xid") + ` OR ` + inWindow("s.sync_xid") + `) AND x.id > $4
-		ORDER BY x.id LIMIT $5`
+		WHERE x.id > $4 AND `
+	return `SELECT id, present, body FROM (
+			(` + row + inWindow("s.sync_xid") + ` ORDER BY x.id LIMIT $5)
+			UNION
+			(` + row + `$2::text <> '0' AND ` + inWindow("x.sync_xid") + ` ORDER BY x.id LIMIT $5)
+		) changed ORDER BY id LIMIT $5`
 }
 
 const point = `jsonb_build_object('lat', ST_Y(x.location::geometry), 'lng', ST_X(x.location::geometry))`
