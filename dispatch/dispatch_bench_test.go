@@ -84,7 +84,6 @@ func (t benchTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.Trace
 // of at most maxConns connections (0: pgxpool's default, as the server runs).
 func newBenchWorld(b *testing.B, maxConns int) *benchWorld {
 	b.Helper()
-	ctx := context.Background()
 	dbURL := dbtest.MustURL(b)
 	if maxConns > 0 {
 		u, err := url.Parse(dbURL)
@@ -96,19 +95,8 @@ func newBenchWorld(b *testing.B, maxConns int) *benchWorld {
 		u.RawQuery = q.Encode()
 		dbURL = u.String()
 	}
-	// postgres.Connect's pool, with a tracer added to its settings (AfterConnect included).
-	plain, err := postgres.Connect(ctx, dbURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := plain.Config()
-	plain.Close()
 	w := &benchWorld{}
-	cfg.ConnConfig.Tracer = benchTracer{w}
-	if w.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(w.pool.Close) // registered after MustURL's drop, so it runs first
+	w.pool = dbtest.MustTracedPool(b, dbURL, benchTracer{w})
 
 	start := time.Now()
 	w.nsites = buildBenchWorld(b, w.pool)

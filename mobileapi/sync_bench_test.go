@@ -21,7 +21,6 @@ import (
 	"fieldsvc/internal/dbtest"
 	"fieldsvc/internal/geo"
 	"fieldsvc/internal/page"
-	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/ticket"
 )
 
@@ -84,19 +83,8 @@ func (syncTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndDat
 func newSyncWorld(b *testing.B) *syncWorld {
 	b.Helper()
 	ctx := context.Background()
-	// postgres.Connect's pool, with a tracer added to its settings (AfterConnect included).
-	plain, err := postgres.Connect(ctx, dbtest.MustURL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := plain.Config()
-	plain.Close()
 	w := &syncWorld{}
-	cfg.ConnConfig.Tracer = syncTracer{w}
-	if w.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(w.pool.Close) // registered after MustURL's drop, so it runs first
+	w.pool = dbtest.MustTracedPool(b, dbtest.MustURL(b), syncTracer{w})
 
 	start := time.Now()
 	buildSyncWorld(b, w.pool)

@@ -190,3 +190,23 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b) // crypto/rand never fails on Linux
 	return hex.EncodeToString(b)
 }
+
+// MustTracedPool connects to url with postgres.Connect's settings plus tracer, which sees
+// every statement (benchmarks count round trips with it). The pool closes when tb ends.
+func MustTracedPool(tb testing.TB, url string, tracer pgx.QueryTracer) *pgxpool.Pool {
+	tb.Helper()
+	ctx := context.Background()
+	plain, err := postgres.Connect(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := plain.Config()
+	plain.Close()
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pool.Close) // registered after MustURL's drop, so it runs first
+	return pool
+}
