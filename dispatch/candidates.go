@@ -73,26 +73,26 @@ func (s *Service) loadNeed(ctx context.Context, q postgres.Querier, ticketID uui
 	return n, nil
 }
 
-// candidateSQL reads the k nearest active engineers with room, nearest first, and says
-// of each whether they pass the other hard filters. The inner query has nothing but the
-// index walk and cheap per-row tests under its LIMIT, so the planner always walks the
-// GiST index on position in distance order; the joins and subqueries for skills, shift,
-// time off and the user's account run on those k rows only. (With them in the same
-// WHERE, the planner misjudges how many engineers qualify and leaves the index: hundreds
-// of milliseconds where one suffices.) $2 are the calendars whose shift is on now.
+// candidateSQL reads the k nearest engineers who pass the hard filters, nearest first.
+// The inner query has only per-row tests on the engineer's own columns under its LIMIT
+// (skills as an array kept beside engineer_skills), so the planner walks the GiST index
+// on position in distance order; the join to users and the time-off check run on those
+// k rows only, and their rare failures are filtered in the outer query. (With joins and
+// subqueries in the walk, the planner misjudged how many engineers qualify and left the
+// index: hundreds of milliseconds where one suffices.) $2 are the calendars whose shift
+// is on now.
 const candidateSQL = `
 	WITH near AS MATERIALIZED (
-		SELECT e.id, e.user_id, e.open_jobs, e.capacity, e.position, e.last_location, e.calendar_id,
-			e.available_until, ST_Distance(e.position, $1::geography, false) AS distance
+		SELECT e.id, e.user_id, e.open_jobs, e.capacity, e.position, e.last_location,
+			ST_Distance(e.position, $1::geography, false) AS distance
 		FROM engineers e
-		WHERE e.active AND e.open_jobs < e.capacity
+		WHERE e.active AND e.open_jobs < e.capacity AND e.skill_ids @> $4
+			AND (e.calendar_id = ANY($2) OR e.available_until > $3)
 		ORDER BY e.position <-> $1::geography
 		LIMIT $6)
 	SELECT n.id, u.full_name, n.distance, n.open_jobs, n.capacity, n.position,
 		NOT (ST_Equals(n.position::geometry, n.last_location::geometry) IS TRUE),
-		coalesce(u.active AND (n.calendar_id = ANY($2) OR n.available_until > $3)
-			AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = n.id AND o.period @> $3)
-			AND (SELECT count(*) FROM engineer_skills es WHERE es.engineer_id = n.id AND es.skill_id = ANY($4)) = cardinality($4)
+		coalesce(u.active AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = n.id AND o.period @> $3)
 			AND ($5::float8 IS NULL OR n.distance <= $5), false)
 	FROM near n JOIN users u ON u.id = n.user_id
 	ORDER BY n.distance`
@@ -114,7 +114,7 @@ func (s *Service) rank(ctx context.Context, q postgres.Querier, n need, want int
 	return s.rankWith(ctx, q, candidateSQL, n, want)
 }
 
-// rankWith reads the k nearest engineers with room and scores the qualified ones in Go.
+// rankWith reads the k nearest engineers who may qualify and scores the qualified ones.
 // The best score can only come from farther away when it exceeds the travel time of
 // the k-th nearest (nobody farther can beat that; a tie there is read too, to break it
 // by id), or when too few qualified; then it reads four times as many. So the answer is

@@ -72,6 +72,27 @@ CREATE TRIGGER tickets_count_open_jobs AFTER INSERT OR UPDATE OF assignee_id, st
 UPDATE engineers e SET open_jobs = (SELECT count(*) FROM tickets t WHERE t.assignee_id = e.id
     AND t.status IN ('assigned', 'accepted', 'en_route', 'in_progress', 'waiting'));
 
+-- An engineer's skills as an array on their row, kept by a trigger: the nearest-engineer
+-- search tests "has every required skill" as it walks the position index (`@>`),
+-- where a subquery per row would make the planner give up the index.
+ALTER TABLE engineers ADD COLUMN skill_ids uuid[] NOT NULL DEFAULT '{}';
+-- +goose StatementBegin
+CREATE FUNCTION engineer_skills_denormalize() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE engineers e SET skill_ids = coalesce((SELECT array_agg(es.skill_id ORDER BY es.skill_id)
+        FROM engineer_skills es WHERE es.engineer_id = e.id), '{}')
+    WHERE e.id IN (SELECT engineer_id FROM changed);
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER engineer_skills_insert AFTER INSERT ON engineer_skills REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION engineer_skills_denormalize();
+CREATE TRIGGER engineer_skills_delete AFTER DELETE ON engineer_skills REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION engineer_skills_denormalize();
+UPDATE engineers e SET skill_ids = coalesce((SELECT array_agg(es.skill_id ORDER BY es.skill_id)
+    FROM engineer_skills es WHERE es.engineer_id = e.id), '{}');
+
 CREATE TABLE engineer_time_off (
     id          uuid PRIMARY KEY,
     engineer_id uuid NOT NULL REFERENCES engineers (id),
@@ -132,8 +153,11 @@ DROP TABLE dispatch_attempts;
 DROP INDEX tickets_unassigned_idx;
 DROP TABLE ticket_assignments, engineer_locations, engineer_time_off;
 ALTER TABLE contracts DROP COLUMN dispatch_mode, DROP COLUMN dispatch_radius_m;
+DROP TRIGGER engineer_skills_insert ON engineer_skills;
+DROP TRIGGER engineer_skills_delete ON engineer_skills;
+DROP FUNCTION engineer_skills_denormalize();
 DROP TRIGGER tickets_count_open_jobs ON tickets;
 DROP FUNCTION tickets_count_open_jobs();
 DROP TRIGGER engineers_default_position ON engineers;
 DROP FUNCTION engineers_default_position();
-ALTER TABLE engineers DROP COLUMN available_until, DROP COLUMN open_jobs, DROP COLUMN position;
+ALTER TABLE engineers DROP COLUMN skill_ids, DROP COLUMN available_until, DROP COLUMN open_jobs, DROP COLUMN position;
