@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/web"
 )
 
 // Role is what a user may do.
@@ -68,4 +69,16 @@ func Require(roles ...Role) fiber.Handler {
 		}
 		return apperr.New(apperr.Forbidden, "your role (%s) may not do this", p.Role)
 	}
+}
+
+// ByID adapts a handler of one record, named by the :id path parameter, to Fiber, run
+// as the authenticated caller (after Middleware).
+func ByID(fn func(c *fiber.Ctx, p Principal, id uuid.UUID) (any, error)) fiber.Handler {
+	return web.ByID(func(c *fiber.Ctx, id uuid.UUID) (any, error) {
+		p, err := FromContext(c.UserContext())
+		if err != nil {
+			return nil, err
+		}
+		return fn(c, p, id)
+	})
 }

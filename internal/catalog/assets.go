@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -51,11 +50,6 @@ type assetFields struct {
 	installedOn, warrantyUntil        *time.Time
 }
 
-// slug is the rule for asset types and skill codes (the same as the database's).
-var slug = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
-
-const slugProblem = "must be 2 to 40 lower-case letters, digits or _, starting with a letter"
-
 const assetSelect = `SELECT a.id, a.site_id, s.client_id, a.asset_type, a.manufacturer, a.model, a.serial_number,
 	a.installed_on, a.warranty_until, a.active, a.created_at, a.updated_at
 	FROM assets a JOIN sites s ON s.id = a.site_id`
@@ -80,7 +74,9 @@ func (in AssetInput) validate() (assetFields, error) {
 		installedOn:   errs.OptionalDate("installed_on", in.InstalledOn),
 		warrantyUntil: errs.OptionalDate("warranty_until", in.WarrantyUntil),
 	}
-	errs.Check(f.assetType == "" || slug.MatchString(f.assetType), "asset_type", slugProblem)
+	if f.assetType != "" {
+		errs.Slug("asset_type", f.assetType)
+	}
 	_, badInstalled := errs["installed_on"]
 	if f.installedOn != nil && f.warrantyUntil != nil && !badInstalled {
 		errs.Check(!f.warrantyUntil.Before(*f.installedOn), "warranty_until", "must not be before installed_on")

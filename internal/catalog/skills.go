@@ -44,7 +44,9 @@ func (in SkillInput) validate() (SkillInput, error) {
 		Code: errs.Text("code", in.Code, true, 40),
 		Name: errs.Text("name", in.Name, true, 200),
 	}
-	errs.Check(out.Code == "" || slug.MatchString(out.Code), "code", slugProblem)
+	if out.Code != "" {
+		errs.Slug("code", out.Code)
+	}
 	return out, errs.Err()
 }
 

@@ -174,7 +174,13 @@ func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action
 		if err := addEvent(ctx, tx, e); err != nil {
 			return err
 		}
-		return ch.apply(ctx, tx, id, e.to, e.at)
+		if err := ch.apply(ctx, tx, id, e.to, e.at); err != nil {
+			return err
+		}
+		if action == Resolve {
+			return hook(ctx, tx, s.hooks.Resolving, id)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("ticket: %s: %w", action, postgres.MapError(err))

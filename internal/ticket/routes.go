@@ -48,10 +48,10 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 			return c.JSON(out)
 		})
 	})
-	t.Get("/:id", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Get("/:id", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		return s.Get(c.UserContext(), p, id)
 	}))
-	t.Patch("/:id", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Patch("/:id", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		var in Edit
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return nil, err
@@ -59,7 +59,7 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 		return s.Update(c.UserContext(), p, id, in)
 	}))
 	for _, action := range Actions {
-		t.Post("/:id/"+string(action), authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+		t.Post("/:id/"+string(action), authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 			var cmd Command
 			if err := web.DecodeOptionalJSON(c, &cmd); err != nil {
 				return nil, err
@@ -67,17 +67,17 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 			return s.Do(c.UserContext(), p, id, action, cmd)
 		}))
 	}
-	t.Post("/:id/rate", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Post("/:id/rate", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		var in RatingInput
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return nil, err
 		}
 		return s.Rate(c.UserContext(), p, id, in)
 	}))
-	t.Get("/:id/comments", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Get("/:id/comments", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		return s.Comments(c.UserContext(), p, id)
 	}))
-	t.Post("/:id/comments", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Post("/:id/comments", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		var in NewComment
 		if err := web.DecodeJSON(c, &in); err != nil {
 			return nil, err
@@ -88,10 +88,10 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 		}
 		return comment, err
 	}))
-	t.Get("/:id/events", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	t.Get("/:id/events", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		return s.History(c.UserContext(), p, id)
 	}))
-	api.Get("/assets/:id/history", authn, byID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	api.Get("/assets/:id/history", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		pr, err := web.ParsePage(c)
 		if err != nil {
 			return nil, err
@@ -107,17 +107,6 @@ func with(c *fiber.Ctx, fn func(p auth.Principal) error) error {
 		return err
 	}
 	return fn(p)
-}
-
-// byID adapts a handler of one ticket (or asset) to Fiber, as the caller.
-func byID(fn func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error)) fiber.Handler {
-	return web.ByID(func(c *fiber.Ctx, id uuid.UUID) (any, error) {
-		p, err := auth.FromContext(c.UserContext())
-		if err != nil {
-			return nil, err
-		}
-		return fn(c, p, id)
-	})
 }
 
 func parseFilter(c *fiber.Ctx) (Filter, error) {

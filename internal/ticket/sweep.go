@@ -22,23 +22,31 @@ func recorded(update, kind, from, to, data string) string {
 
 const stillOpen = ` AND status NOT IN ('resolved', 'closed', 'cancelled')`
 
-// Each UPDATE re-checks its WHERE on rows another sweeper changed meanwhile, so with any
-// number of sweepers running a ticket changes state, and gets its event, exactly once.
+// due picks the tickets matching cond, locked in id order: each step walks a different
+// index, and sweepers running different steps at once would otherwise lock the same
+// tickets in different orders and deadlock. Locking re-checks cond on rows another
+// sweeper changed meanwhile, so with any number of sweepers a ticket changes state, and
+// gets its event, exactly once.
+func due(cond string) string {
+	return ` WHERE id IN (SELECT id FROM tickets WHERE ` + cond + ` ORDER BY id FOR UPDATE)`
+}
+
 var slaSteps = []string{
-	recorded(`UPDATE tickets SET reaction_state = 'at_risk'
-		WHERE reaction_state = 'ok' AND reaction_risk_at <= $1`+stillOpen, "sla.reaction_at_risk", "NULL", "NULL", "{}"),
-	recorded(`UPDATE tickets SET reaction_state = 'breached'
-		WHERE reaction_state IN ('ok', 'at_risk') AND reaction_risk_at <= $1 AND reaction_due_at <= $1`+stillOpen, "sla.reaction_breached", "NULL", "NULL", "{}"),
-	recorded(`UPDATE tickets SET resolution_state = 'at_risk'
-		WHERE resolution_state = 'ok' AND resolution_risk_at <= $1 AND paused_since IS NULL`+stillOpen,
+	recorded(`UPDATE tickets SET reaction_state = 'at_risk'`+due(`reaction_state = 'ok' AND reaction_risk_at <= $1`+stillOpen),
+		"sla.reaction_at_risk", "NULL", "NULL", "{}"),
+	recorded(`UPDATE tickets SET reaction_state = 'breached'`+
+		due(`reaction_state IN ('ok', 'at_risk') AND reaction_risk_at <= $1 AND reaction_due_at <= $1`+stillOpen),
+		"sla.reaction_breached", "NULL", "NULL", "{}"),
+	recorded(`UPDATE tickets SET resolution_state = 'at_risk'`+
+		due(`resolution_state = 'ok' AND resolution_risk_at <= $1 AND paused_since IS NULL`+stillOpen),
 		"sla.resolution_at_risk", "NULL", "NULL", "{}"),
-	recorded(`UPDATE tickets SET resolution_state = 'breached'
-		WHERE resolution_state IN ('ok', 'at_risk') AND resolution_risk_at <= $1 AND resolution_due_at <= $1 AND paused_since IS NULL`+stillOpen,
+	recorded(`UPDATE tickets SET resolution_state = 'breached'`+
+		due(`resolution_state IN ('ok', 'at_risk') AND resolution_risk_at <= $1 AND resolution_due_at <= $1 AND paused_since IS NULL`+stillOpen),
 		"sla.resolution_breached", "NULL", "NULL", "{}"),
 }
 
-var autoClose = recorded(`UPDATE tickets SET status = 'closed', closed_at = $1, version = version + 1
-	WHERE status = 'resolved' AND resolved_at <= $2`, "close", "'resolved'", "'closed'", `{"auto": true}`)
+var autoClose = recorded(`UPDATE tickets SET status = 'closed', closed_at = $1, version = version + 1`+
+	due(`status = 'resolved' AND resolved_at <= $2`), "close", "'resolved'", "'closed'", `{"auto": true}`)
 
 // Sweep marks tickets whose SLA clocks passed 80 % (at risk) or 100 % (breached), and
 // closes resolved tickets the client did not confirm within AutoCloseAfter. Run it every

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"fieldsvc/internal/postgres"
 )
 
 // Options configure the Service.
@@ -30,11 +32,33 @@ type Service struct {
 	opts    Options
 	now     func() time.Time
 	onFiled func(ctx context.Context, id uuid.UUID)
+	hooks   Hooks
 }
 
 // OnFiled sets what runs after a ticket is filed, before the answer goes back (dispatch
 // assigns it there). Errors are the callee's to handle: filing has succeeded.
 func (s *Service) OnFiled(fn func(ctx context.Context, id uuid.UUID)) { s.onFiled = fn }
+
+// Hooks let other packages take part in a ticket's transaction: ctx carries it
+// (postgres.Q reads through it), and an error undoes the whole command.
+type Hooks struct {
+	// Filing runs once a new ticket's row is written (checklists attach to it there).
+	Filing func(ctx context.Context, id uuid.UUID) error
+	// Resolving runs once a ticket is marked resolved; it may refuse the resolution with
+	// an apperr (a checklist with required items left, say).
+	Resolving func(ctx context.Context, id uuid.UUID) error
+}
+
+// SetHooks sets the Hooks.
+func (s *Service) SetHooks(h Hooks) { s.hooks = h }
+
+// hook runs fn, if set, inside tx.
+func hook(ctx context.Context, tx pgx.Tx, fn func(ctx context.Context, id uuid.UUID) error, id uuid.UUID) error {
+	if fn == nil {
+		return nil
+	}
+	return fn(postgres.InTx(ctx, tx), id)
+}
 
 // NewService returns a Service.
 func NewService(pool *pgxpool.Pool, o Options) *Service {

@@ -4,6 +4,7 @@
 package valid
 
 import (
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -155,6 +156,15 @@ func (e *Errors) OneOf(field, s string, allowed ...string) string {
 		}
 	}
 	e.Add(field, "must be one of "+strings.Join(allowed, ", "))
+	return s
+}
+
+// slug is the rule for codes such as asset types and skill codes (the database's too).
+var slug = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
+
+// Slug checks s is a code: 2 to 40 lower-case letters, digits or _, from a letter.
+func (e *Errors) Slug(field, s string) string {
+	e.Check(slug.MatchString(s), field, "must be 2 to 40 lower-case letters, digits or _, starting with a letter")
 	return s
 }
 
