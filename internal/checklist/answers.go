@@ -53,14 +53,20 @@ type AnswerInput struct {
 
 // attachMatching gives a new ticket the active templates its kind and asset call for.
 func (s *Service) attachMatching(ctx context.Context, id uuid.UUID) error {
-	_, err := postgres.Q(ctx, s.pool).Exec(ctx, `
+	return AttachMatching(ctx, postgres.Q(ctx, s.pool), []uuid.UUID{id})
+}
+
+// AttachMatching gives tickets the checklists of the active templates their kind and
+// asset call for, those they have not got yet.
+func AttachMatching(ctx context.Context, q postgres.Querier, tickets []uuid.UUID) error {
+	_, err := q.Exec(ctx, `
 		INSERT INTO ticket_checklists (id, ticket_id, template_id, template_version)
 		SELECT gen_random_uuid(), k.id, t.id, t.version
 		FROM tickets k LEFT JOIN assets a ON a.id = k.asset_id, checklist_templates t
-		WHERE k.id = $1 AND t.active
+		WHERE k.id = ANY ($1) AND t.active
 			AND (cardinality(t.ticket_kinds) = 0 OR k.kind = ANY (t.ticket_kinds))
 			AND (cardinality(t.asset_types) = 0 OR a.asset_type = ANY (t.asset_types))
-		ON CONFLICT (ticket_id, template_id) DO NOTHING`, id)
+		ON CONFLICT (ticket_id, template_id) DO NOTHING`, tickets)
 	if err != nil {
 		return fmt.Errorf("checklist: attach: %w", err)
 	}

@@ -22,6 +22,10 @@ type Config struct {
 	S3SecretKey     string        // S3_SECRET_KEY
 	S3Bucket        string        // S3_BUCKET
 	S3UseSSL        bool          // S3_USE_SSL
+	S3PublicURL     string        // S3_PUBLIC_URL: storage as devices reach it, when not S3_ENDPOINT
+	UploadMaxBytes  int64         // UPLOAD_MAX_BYTES: the largest file a device may attach
+	UploadSlotTTL   time.Duration // UPLOAD_SLOT_TTL: how long an upload slot waits for its file
+	DownloadURLTTL  time.Duration // DOWNLOAD_URL_TTL: how long a presigned download works
 	JWTSecret       string        // JWT_SECRET, at least 32 bytes
 	AccessTokenTTL  time.Duration // ACCESS_TOKEN_TTL
 	RefreshTokenTTL time.Duration // REFRESH_TOKEN_TTL
@@ -52,6 +56,10 @@ func Load(getenv func(string) string) (Config, error) {
 		S3SecretKey:     r.str("S3_SECRET_KEY", ""),
 		S3Bucket:        r.str("S3_BUCKET", "fieldsvc"),
 		S3UseSSL:        r.boolean("S3_USE_SSL", false),
+		S3PublicURL:     r.str("S3_PUBLIC_URL", ""),
+		UploadMaxBytes:  int64(r.integer("UPLOAD_MAX_BYTES", 50<<20)),
+		UploadSlotTTL:   r.duration("UPLOAD_SLOT_TTL", time.Hour),
+		DownloadURLTTL:  r.duration("DOWNLOAD_URL_TTL", 5*time.Minute),
 		JWTSecret:       r.str("JWT_SECRET", ""),
 		AccessTokenTTL:  r.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
 		RefreshTokenTTL: r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
@@ -92,6 +100,17 @@ func (c Config) Validate() error {
 	}
 	if c.S3Bucket == "" {
 		bad("S3_BUCKET", "is required")
+	}
+	if c.S3PublicURL != "" {
+		if u, err := url.Parse(c.S3PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			bad("S3_PUBLIC_URL", "must be an http(s):// address")
+		}
+	}
+	if c.UploadMaxBytes < 1<<20 || c.UploadMaxBytes > 5<<30 {
+		bad("UPLOAD_MAX_BYTES", "must be between 1 MiB and 5 GiB")
+	}
+	if c.UploadSlotTTL < time.Minute || c.UploadSlotTTL > 7*24*time.Hour || c.DownloadURLTTL < 10*time.Second || c.DownloadURLTTL > 24*time.Hour {
+		bad("UPLOAD_SLOT_TTL and DOWNLOAD_URL_TTL", "must be 1m–7d and 10s–24h")
 	}
 	if len(c.JWTSecret) < 32 {
 		bad("JWT_SECRET", "must be at least 32 bytes")

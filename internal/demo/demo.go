@@ -84,7 +84,10 @@ func Load(ctx context.Context, pool *pgxpool.Pool, size Size, seed uint64, passw
 		if err := writeCatalog(ctx, tx, ds, passwordHash); err != nil {
 			return err
 		}
-		return writeTickets(ctx, tx, ds)
+		if err := writeTickets(ctx, tx, ds); err != nil {
+			return err
+		}
+		return writeChecklists(ctx, tx, ds)
 	})
 	if err != nil {
 		return Summary{}, err

@@ -356,6 +356,15 @@ func TestLoadDemoSize(t *testing.T) {
 	if n := queryInt(t, pool, `SELECT count(DISTINCT asset_type) FROM assets`); n < 8 {
 		t.Errorf("%d asset types, want the whole catalogue", n)
 	}
+	// Open refrigeration faults and elevator tickets carry their checklists, as if filed now.
+	if n := queryInt(t, pool, `SELECT count(*) FROM tickets k JOIN assets a ON a.id = k.asset_id
+		WHERE k.status NOT IN ('resolved', 'closed', 'cancelled') AND k.kind = 'incident' AND a.asset_type = 'refrigeration'
+		AND NOT EXISTS (SELECT 1 FROM ticket_checklists c WHERE c.ticket_id = k.id)`); n != 0 {
+		t.Errorf("%d open refrigeration incidents without their checklist", n)
+	}
+	if n := queryInt(t, pool, `SELECT count(*) FROM ticket_checklists`); n == 0 {
+		t.Error("no demo ticket has a checklist")
+	}
 	// Banks have the most sites, business centres the fewest.
 	if n := queryInt(t, pool, `SELECT count(*) FROM sites WHERE name LIKE 'БЦ %'`); n == 0 || n > 20 {
 		t.Errorf("%d business-centre sites", n)
