@@ -68,7 +68,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in NewDevice) 
 	if err := errs.Err(); err != nil {
 		return Registration{}, err
 	}
-	tokens, family, err := s.sessions.StartSession(ctx, p.UserID, DeviceSession)
+	tokens, family, err := s.Sessions.StartSession(ctx, p.UserID, DeviceSession)
 	if err != nil {
 		return Registration{}, err
 	}
@@ -110,10 +110,10 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in NewDevice) 
 		return err
 	})
 	if err == nil && previous != nil {
-		err = s.sessions.RevokeFamily(ctx, *previous)
+		err = s.Sessions.RevokeFamily(ctx, *previous)
 	}
 	if err != nil {
-		_ = s.sessions.RevokeFamily(context.WithoutCancel(ctx), family) // the new login is of no use
+		_ = s.Sessions.RevokeFamily(context.WithoutCancel(ctx), family) // the new login is of no use
 		return Registration{}, fmt.Errorf("mobileapi: register: %w", postgres.MapError(err))
 	}
 	d, err := postgres.GetByID(ctx, s.pool, "device", deviceSelect+` WHERE id = $1`, id, scanDevice)
@@ -157,7 +157,7 @@ func (s *Service) RevokeDevice(ctx context.Context, id uuid.UUID) (Device, error
 		return Device{}, fmt.Errorf("mobileapi: revoke: %w", err)
 	}
 	if family != nil {
-		if err := s.sessions.RevokeFamily(ctx, *family); err != nil {
+		if err := s.Sessions.RevokeFamily(ctx, *family); err != nil {
 			return Device{}, err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"fieldsvc/dispatch"
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/checklist"
 	"fieldsvc/internal/dbtest"
 	"fieldsvc/internal/geo"
 	"fieldsvc/internal/ticket"
@@ -19,15 +20,16 @@ import (
 // desk is a service company with one client, two engineers with a device each, and the
 // services the mobile API works through.
 type desk struct {
-	t        *testing.T
-	pool     *pgxpool.Pool
-	tickets  *ticket.Service
-	auth     *auth.Service
-	m        *Service
-	client   uuid.UUID
-	calendar uuid.UUID
-	dispatch auth.Principal
-	eng      [2]engineer
+	t          *testing.T
+	pool       *pgxpool.Pool
+	tickets    *ticket.Service
+	checklists *checklist.Service
+	auth       *auth.Service
+	m          *Service
+	client     uuid.UUID
+	calendar   uuid.UUID
+	dispatch   auth.Principal
+	eng        [2]engineer
 }
 
 type engineer struct {
@@ -48,7 +50,10 @@ func newDesk(t *testing.T, o Options) *desk {
 		t.Fatal(err)
 	}
 	o.Secret = []byte("cursor-secret-that-is-long-enough-for-hmac")
-	d.m = NewService(pool, d.tickets, dispatch.NewService(pool, d.tickets, dispatch.Options{}), d.auth, o)
+	d.checklists = checklist.NewService(pool, d.tickets, dbtest.MustStore(t), checklist.Options{})
+	d.tickets.SetHooks(d.checklists.Hooks())
+	d.m = NewService(pool, Deps{Tickets: d.tickets, Locations: dispatch.NewService(pool, d.tickets, dispatch.Options{}),
+		Sessions: d.auth, Checklists: d.checklists}, o)
 	d.exec(`INSERT INTO calendars (id, name, time_zone, weekly_hours) VALUES ($1, 'Смена', 'Europe/Moscow', '{"mon": [{"start": "09:00", "end": "18:00"}]}')`, d.calendar)
 	d.exec(`INSERT INTO clients (id, name, phone) VALUES ($1, 'ООО Клиент', '+7 495 000-00-00')`, d.client)
 	dispatcher := uuid.New()
@@ -156,7 +161,7 @@ func (r *replica) apply(t *testing.T, page Page) {
 		for _, id := range ch.Removed {
 			delete(r.rows[name], id)
 			if name == "tickets" { // a ticket's children leave with it
-				for _, child := range []string{"comments", "time_entries"} {
+				for _, child := range []string{"comments", "time_entries", "checklists", "checklist_answers", "attachments"} {
 					for cid, row := range r.rows[child] {
 						var c struct {
 							TicketID uuid.UUID `json:"ticket_id"`

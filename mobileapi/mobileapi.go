@@ -13,7 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"fieldsvc/dispatch"
+	"fieldsvc/internal/attachment"
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/checklist"
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/ticket"
 )
@@ -50,17 +52,37 @@ type Sessions interface {
 	RevokeFamily(ctx context.Context, family uuid.UUID) error
 }
 
+// Checklists takes the engineer's answers.
+type Checklists interface {
+	Answer(ctx context.Context, p auth.Principal, ticketID, checklistID uuid.UUID, itemID string, in checklist.AnswerInput) (checklist.Answer, error)
+}
+
+// Uploads takes the app's photos and signatures: a slot to put the bytes straight into
+// storage, then the check that they arrived whole.
+type Uploads interface {
+	Slot(ctx context.Context, p auth.Principal, ticketID uuid.UUID, in attachment.NewSlot) (attachment.SlotOut, bool, error)
+	Confirm(ctx context.Context, p auth.Principal, id uuid.UUID) (attachment.Attachment, error)
+}
+
+// Deps are the services the app's requests go through, so it obeys the same rules as
+// the office API.
+type Deps struct {
+	Tickets    Tickets
+	Locations  Locations
+	Sessions   Sessions
+	Checklists Checklists
+	Uploads    Uploads
+}
+
 // Service serves the mobile app.
 type Service struct {
-	pool      *pgxpool.Pool
-	opts      Options
-	tickets   Tickets
-	locations Locations
-	sessions  Sessions
+	pool *pgxpool.Pool
+	opts Options
+	Deps
 }
 
 // NewService returns a Service.
-func NewService(pool *pgxpool.Pool, tickets Tickets, locations Locations, sessions Sessions, o Options) *Service {
+func NewService(pool *pgxpool.Pool, d Deps, o Options) *Service {
 	if o.PageRows <= 0 {
 		o.PageRows = 1000
 	}
@@ -73,7 +95,7 @@ func NewService(pool *pgxpool.Pool, tickets Tickets, locations Locations, sessio
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{pool: pool, opts: o, tickets: tickets, locations: locations, sessions: sessions}
+	return &Service{pool: pool, opts: o, Deps: d}
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }

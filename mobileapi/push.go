@@ -2,6 +2,7 @@ package mobileapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"fieldsvc/dispatch"
 	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/checklist"
 	"fieldsvc/internal/geo"
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/ticket"
@@ -25,22 +27,27 @@ import (
 //	ticket.action   ticket_id, action, version (optional), note, waiting_on
 //	comment.add     ticket_id, body, visibility (public or internal); the comment gets id
 //	time_entry.add  ticket_id, started_at, ended_at, note; the entry gets id
+//	checklist.answer ticket_id, checklist_id, item_id, value (null clears), base_version
 //	location        location, accuracy_m, recorded_at
 type Mutation struct {
-	ID         string     `json:"id"`
-	Type       string     `json:"type"`
-	TicketID   *string    `json:"ticket_id"`
-	Action     *string    `json:"action"`
-	Version    *int       `json:"version"`
-	Note       *string    `json:"note"`
-	WaitingOn  *string    `json:"waiting_on"`
-	Body       *string    `json:"body"`
-	Visibility *string    `json:"visibility"`
-	StartedAt  *time.Time `json:"started_at"`
-	EndedAt    *time.Time `json:"ended_at"`
-	Location   *geo.Input `json:"location"`
-	AccuracyM  *float64   `json:"accuracy_m"`
-	RecordedAt *time.Time `json:"recorded_at"`
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	TicketID    *string         `json:"ticket_id"`
+	Action      *string         `json:"action"`
+	Version     *int            `json:"version"`
+	Note        *string         `json:"note"`
+	WaitingOn   *string         `json:"waiting_on"`
+	Body        *string         `json:"body"`
+	Visibility  *string         `json:"visibility"`
+	StartedAt   *time.Time      `json:"started_at"`
+	EndedAt     *time.Time      `json:"ended_at"`
+	Location    *geo.Input      `json:"location"`
+	AccuracyM   *float64        `json:"accuracy_m"`
+	RecordedAt  *time.Time      `json:"recorded_at"`
+	ChecklistID *string         `json:"checklist_id"`
+	ItemID      *string         `json:"item_id"`
+	Value       json.RawMessage `json:"value"`
+	BaseVersion *int            `json:"base_version"`
 	// problem is why the mutation could not even be read (set when decoding): it is
 	// rejected on its own rather than blocking the queue behind it.
 	problem error
@@ -48,10 +55,12 @@ type Mutation struct {
 
 // Result is what became of a mutation: applied, duplicate (pushed before; Original says
 // how it went then) or rejected (Code and Reason say why; Current is the ticket as the
-// server has it now, for the app to show or rebase on).
+// server has it now, for the app to show or rebase on). Stale marks an applied checklist
+// answer whose base version was behind: it replaced an answer the engineer never saw.
 type Result struct {
 	ID       uuid.UUID         `json:"id"`
 	Status   string            `json:"status"`
+	Stale    bool              `json:"stale,omitempty"`
 	Original string            `json:"original,omitempty"`
 	Code     apperr.Code       `json:"code,omitempty"`
 	Reason   string            `json:"reason,omitempty"`
@@ -111,7 +120,8 @@ func (s *Service) pushOne(ctx context.Context, tx pgx.Tx, p auth.Principal, engi
 	var stored Result
 	err := tx.QueryRow(ctx, `SELECT result FROM sync_mutations WHERE device_id = $1 AND id = $2`, device, id).Scan(&stored)
 	if err == nil {
-		return Result{ID: id, Status: "duplicate", Original: stored.Status, Code: stored.Code, Reason: stored.Reason, Fields: stored.Fields}, nil
+		return Result{ID: id, Status: "duplicate", Original: stored.Status, Stale: stored.Stale, Code: stored.Code,
+			Reason: stored.Reason, Fields: stored.Fields}, nil
 	}
 	if !postgres.ErrNoRows(err) {
 		return Result{}, err
@@ -119,7 +129,7 @@ func (s *Service) pushOne(ctx context.Context, tx pgx.Tx, p auth.Principal, engi
 	r := Result{ID: id, Status: "applied"}
 	err = m.problem
 	if err == nil {
-		err = s.apply(ctx, p, engineer, id, m)
+		r.Stale, err = s.apply(ctx, p, engineer, id, m)
 	}
 	if err != nil {
 		var ae *apperr.Error
@@ -129,7 +139,7 @@ func (s *Service) pushOne(ctx context.Context, tx pgx.Tx, p auth.Principal, engi
 		r = Result{ID: id, Status: "rejected", Code: ae.Code, Reason: ae.Message, Fields: ae.Fields}
 		if m.TicketID != nil {
 			if tid, err := uuid.Parse(*m.TicketID); err == nil {
-				if t, err := s.tickets.Get(ctx, p, tid); err == nil {
+				if t, err := s.Tickets.Get(ctx, p, tid); err == nil {
 					r.Current = &t
 				}
 			}
@@ -142,8 +152,9 @@ func (s *Service) pushOne(ctx context.Context, tx pgx.Tx, p auth.Principal, engi
 	return r, err
 }
 
-// apply carries out one mutation through the services that own the data.
-func (s *Service) apply(ctx context.Context, p auth.Principal, engineer, id uuid.UUID, m Mutation) error {
+// apply carries out one mutation through the services that own the data. It reports
+// whether a checklist answer was written over one the engineer had not seen.
+func (s *Service) apply(ctx context.Context, p auth.Principal, engineer, id uuid.UUID, m Mutation) (bool, error) {
 	var errs valid.Errors
 	var ticketID uuid.UUID
 	if m.Type != "location" {
@@ -162,30 +173,43 @@ func (s *Service) apply(ctx context.Context, p auth.Principal, engineer, id uuid
 			errs.Add("action", "is not an action the app takes")
 		}
 		if err := errs.Err(); err != nil {
-			return err
+			return false, err
 		}
-		_, err := s.tickets.Do(ctx, p, ticketID, action, ticket.Command{Version: m.Version, Note: m.Note, WaitingOn: m.WaitingOn})
-		return err
+		_, err := s.Tickets.Do(ctx, p, ticketID, action, ticket.Command{Version: m.Version, Note: m.Note, WaitingOn: m.WaitingOn})
+		return false, err
 	case "comment.add":
 		if err := errs.Err(); err != nil {
-			return err
+			return false, err
 		}
 		body := ""
 		if m.Body != nil {
 			body = *m.Body
 		}
 		cid := id.String()
-		_, _, err := s.tickets.AddComment(ctx, p, ticketID, ticket.NewComment{ID: &cid, Body: body, Visibility: m.Visibility})
-		return err
+		_, _, err := s.Tickets.AddComment(ctx, p, ticketID, ticket.NewComment{ID: &cid, Body: body, Visibility: m.Visibility})
+		return false, err
 	case "time_entry.add":
 		if err := errs.Err(); err != nil {
-			return err
+			return false, err
 		}
-		return s.addTimeEntry(ctx, p, engineer, id, ticketID, m)
+		return false, s.addTimeEntry(ctx, p, engineer, id, ticketID, m)
+	case "checklist.answer":
+		var checklistID uuid.UUID
+		if m.ChecklistID == nil {
+			errs.Add("checklist_id", "is required")
+		} else {
+			checklistID = errs.UUID("checklist_id", *m.ChecklistID)
+		}
+		errs.Check(m.ItemID != nil && *m.ItemID != "", "item_id", "is required")
+		if err := errs.Err(); err != nil {
+			return false, err
+		}
+		a, err := s.Checklists.Answer(ctx, p, ticketID, checklistID, *m.ItemID, checklist.AnswerInput{Value: m.Value, BaseVersion: m.BaseVersion})
+		return a.Stale, err
 	case "location":
 		lid := id.String()
-		return s.locations.ReportLocation(ctx, p, dispatch.LocationReport{ID: &lid, Location: m.Location,
+		return false, s.Locations.ReportLocation(ctx, p, dispatch.LocationReport{ID: &lid, Location: m.Location,
 			AccuracyM: m.AccuracyM, RecordedAt: m.RecordedAt})
 	}
-	return apperr.Field("type", "must be ticket.action, comment.add, time_entry.add or location")
+	return false, apperr.Field("type", "must be ticket.action, comment.add, time_entry.add, checklist.answer or location")
 }

@@ -166,7 +166,7 @@ func TestACutConnectionLeavesNothingHalfApplied(t *testing.T) {
 	before := d.state(t, id)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d.m.tickets = cutting{Service: d.tickets, cut: cancel}
+	d.m.Tickets = cutting{Service: d.tickets, cut: cancel}
 	_, err := d.m.Push(ctx, d.eng[0].p, d.eng[0].device, aDay(id))
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("the cut push returned %v", err)
@@ -174,7 +174,7 @@ func TestACutConnectionLeavesNothingHalfApplied(t *testing.T) {
 	if after := d.state(t, id); after != before {
 		t.Fatalf("a cut push left changes behind: %+v, was %+v", after, before)
 	}
-	d.m.tickets = d.tickets
+	d.m.Tickets = d.tickets
 	results, err := d.m.Push(context.Background(), d.eng[0].p, d.eng[0].device, aDay(id))
 	if err != nil || results[len(results)-1].Status != "applied" {
 		t.Fatalf("pushing again after the cut: %+v %v", results, err)

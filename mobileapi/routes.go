@@ -8,7 +8,9 @@ import (
 	"github.com/google/uuid"
 
 	"fieldsvc/internal/apperr"
+	"fieldsvc/internal/attachment"
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/valid"
 	"fieldsvc/internal/web"
 )
 
@@ -56,6 +58,35 @@ func (s *Service) Routes(app fiber.Router, authn fiber.Handler) {
 			return c.JSON(fiber.Map{"results": results})
 		})
 	})
+	// Photos and signatures: a slot to put the bytes straight into storage, then the
+	// check that they arrived whole.
+	m.Post("/uploads", authn, func(c *fiber.Ctx) error {
+		var in struct {
+			TicketID string `json:"ticket_id"`
+			attachment.NewSlot
+		}
+		if err := web.DecodeJSON(c, &in); err != nil {
+			return err
+		}
+		var errs valid.Errors
+		ticketID := errs.UUID("ticket_id", in.TicketID)
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		return as(c, func(p auth.Principal) error {
+			slot, created, err := s.Uploads.Slot(c.UserContext(), p, ticketID, in.NewSlot)
+			if err != nil {
+				return err
+			}
+			if created {
+				c.Status(fiber.StatusCreated)
+			}
+			return c.JSON(slot)
+		})
+	})
+	m.Post("/uploads/:id/confirm", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+		return s.Uploads.Confirm(c.UserContext(), p, id)
+	}))
 }
 
 // AdminRoutes lets admins see devices and revoke one (a lost phone).

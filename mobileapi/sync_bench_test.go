@@ -18,6 +18,7 @@ import (
 
 	"fieldsvc/dispatch"
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/checklist"
 	"fieldsvc/internal/dbtest"
 	"fieldsvc/internal/geo"
 	"fieldsvc/internal/page"
@@ -96,7 +97,8 @@ func newSyncWorld(b *testing.B) *syncWorld {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w.m = NewService(w.pool, w.tickets, dispatch.NewService(w.pool, w.tickets, dispatch.Options{}), sessions,
+	w.m = NewService(w.pool, Deps{Tickets: w.tickets, Locations: dispatch.NewService(w.pool, w.tickets, dispatch.Options{}),
+		Sessions: sessions, Checklists: checklist.NewService(w.pool, w.tickets, nil, checklist.Options{})},
 		Options{Secret: []byte("cursor-secret-that-is-long-enough-for-hmac")})
 	var user uuid.UUID
 	err = w.pool.QueryRow(ctx, `SELECT u.id, e.id, d.id FROM users u JOIN engineers e ON e.user_id = u.id

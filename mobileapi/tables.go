@@ -7,7 +7,8 @@ package mobileapi
 //
 // Three kinds of statement: reference data every engineer gets; "scoped" rows (tickets,
 // sites, assets) that sync_scope puts on or takes off the engineer's device; and a
-// ticket's children (comments, time entries), which follow their ticket — all of them
+// ticket's children (comments, time entries, checklists with their answers, attachment
+// records), which follow their ticket — all of them
 // when it arrives, each change while it stays — and leave with it.
 type table struct {
 	name string
@@ -77,4 +78,17 @@ var tables = []table{
 	{"time_entries", child(`time_entries x`,
 		`jsonb_build_object('id', x.id, 'ticket_id', x.ticket_id, 'engineer_id', x.engineer_id,
 			'started_at', x.started_at, 'ended_at', x.ended_at, 'note', x.note)`)},
+	// A checklist carries its template's items at the version the ticket got: versions
+	// never change, so neither does the row.
+	{"checklists", child(`ticket_checklists x JOIN checklist_templates t ON t.id = x.template_id
+		JOIN checklist_template_versions v ON v.template_id = x.template_id AND v.version = x.template_version`,
+		`jsonb_build_object('id', x.id, 'ticket_id', x.ticket_id, 'template_id', x.template_id,
+			'template_version', x.template_version, 'name', t.name, 'items', v.items)`)},
+	{"checklist_answers", child(`checklist_answers x`,
+		`jsonb_build_object('id', x.id, 'ticket_id', x.ticket_id, 'checklist_id', x.checklist_id, 'item_id', x.item_id,
+			'value', x.value, 'version', x.version, 'answered_by', x.answered_by, 'answered_at', x.answered_at)`)},
+	{"attachments", child(`attachments x`,
+		`jsonb_build_object('id', x.id, 'ticket_id', x.ticket_id, 'kind', x.kind, 'file_name', x.file_name,
+			'content_type', x.content_type, 'size', x.size_bytes, 'sha256', encode(x.sha256, 'hex'), 'public', x.public,
+			'status', x.status, 'uploaded_by', x.uploaded_by, 'created_at', x.created_at, 'confirmed_at', x.confirmed_at)`)},
 }

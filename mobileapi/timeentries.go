@@ -33,7 +33,7 @@ func (s *Service) addTimeEntry(ctx context.Context, p auth.Principal, engineer, 
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	if _, err := s.tickets.Get(ctx, p, ticketID); err != nil { // only on their own work
+	if _, err := s.Tickets.Get(ctx, p, ticketID); err != nil { // only on their own work
 		return err
 	}
 	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,11 +15,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"fieldsvc/dispatch"
 	"fieldsvc/docs"
 	"fieldsvc/internal/config"
-	"fieldsvc/internal/objstore"
-	"fieldsvc/internal/ticket"
 )
 
 // TestOpenAPIMatchesRoutes builds the real app and checks that docs/openapi.yaml
@@ -29,14 +27,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := objstore.New(objstore.Options{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey,
-		SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, UseSSL: cfg.S3UseSSL})
+	svc, err := newServices(context.Background(), cfg, slog.New(slog.DiscardHandler), poolFor(t, env))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := poolFor(t, env)
-	tickets := ticket.NewService(pool, ticket.Options{})
-	app, err := newApp(cfg, slog.New(slog.DiscardHandler), pool, store, tickets, dispatch.NewService(pool, tickets, dispatch.Options{}))
+	app, err := newApp(cfg, slog.New(slog.DiscardHandler), svc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,10 @@ import (
 
 	"fieldsvc/dispatch"
 	"fieldsvc/docs"
+	"fieldsvc/internal/attachment"
 	"fieldsvc/internal/auth"
 	"fieldsvc/internal/catalog"
+	"fieldsvc/internal/checklist"
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/objstore"
 	"fieldsvc/internal/postgres"
@@ -35,24 +37,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	defer pool.Close()
-	store, err := objstore.New(objstore.Options{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey,
-		SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, UseSSL: cfg.S3UseSSL})
+	svc, err := newServices(ctx, cfg, log, pool)
 	if err != nil {
 		return err
 	}
-	if err := store.EnsureBucket(ctx); err != nil {
-		// Storage only backs photos and documents: start anyway, /readyz tells.
-		log.Warn("object storage unavailable at start", "error", err.Error())
-	}
-	tickets := ticket.NewService(pool, ticket.Options{AutoCloseAfter: cfg.AutoCloseAfter, ReopenWithin: cfg.ReopenWithin})
-	dispatcher := dispatch.NewService(pool, tickets, dispatch.Options{Mode: cfg.DispatchMode, SpeedKPH: cfg.SpeedKPH,
-		Detour: cfg.Detour, FreshFor: cfg.LocationFresh, Logger: log})
-	tickets.OnFiled(func(ctx context.Context, id uuid.UUID) {
-		if _, err := dispatcher.AutoDispatch(ctx, id); err != nil { // the sweep tries again
-			log.ErrorContext(ctx, "auto-dispatch failed", "ticket_id", id.String(), "error", err.Error())
-		}
-	})
-	app, err := newApp(cfg, log, pool, store, tickets, dispatcher)
+	app, err := newApp(cfg, log, svc)
 	if err != nil {
 		return err
 	}
@@ -60,7 +49,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	sweeping := make(chan struct{})
 	go func() {
 		defer close(sweeping)
-		every(sweepCtx, cfg.SweepInterval, func(ctx context.Context) { sweep(ctx, log, pool, tickets, dispatcher, cfg.LocationKeep) })
+		every(sweepCtx, cfg.SweepInterval, func(ctx context.Context) { sweep(ctx, log, svc, cfg.LocationKeep) })
 	}()
 	defer func() { stopSweeping(); <-sweeping }()
 
@@ -91,9 +80,47 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	return nil
 }
 
+// services are the domain services, wired to each other.
+type services struct {
+	pool        *pgxpool.Pool
+	store       *objstore.Store
+	tickets     *ticket.Service
+	dispatcher  *dispatch.Service
+	checklists  *checklist.Service
+	attachments *attachment.Service
+}
+
+// newServices builds the services on pool and the object storage cfg names, creating
+// the bucket when storage answers.
+func newServices(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) (*services, error) {
+	store, err := objstore.New(objstore.Options{Endpoint: cfg.S3Endpoint, AccessKey: cfg.S3AccessKey,
+		SecretKey: cfg.S3SecretKey, Bucket: cfg.S3Bucket, UseSSL: cfg.S3UseSSL, PublicURL: cfg.S3PublicURL})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.EnsureBucket(ctx); err != nil {
+		// Storage only backs photos and documents: start anyway, /readyz tells.
+		log.Warn("object storage unavailable at start", "error", err.Error())
+	}
+	s := &services{pool: pool, store: store}
+	s.tickets = ticket.NewService(pool, ticket.Options{AutoCloseAfter: cfg.AutoCloseAfter, ReopenWithin: cfg.ReopenWithin})
+	s.dispatcher = dispatch.NewService(pool, s.tickets, dispatch.Options{Mode: cfg.DispatchMode, SpeedKPH: cfg.SpeedKPH,
+		Detour: cfg.Detour, FreshFor: cfg.LocationFresh, Logger: log})
+	s.checklists = checklist.NewService(pool, s.tickets, store, checklist.Options{URLTTL: cfg.DownloadURLTTL})
+	s.attachments = attachment.NewService(pool, s.tickets, store, attachment.Options{MaxBytes: cfg.UploadMaxBytes,
+		SlotTTL: cfg.UploadSlotTTL, URLTTL: cfg.DownloadURLTTL})
+	s.tickets.SetHooks(s.checklists.Hooks())
+	s.tickets.OnFiled(func(ctx context.Context, id uuid.UUID) {
+		if _, err := s.dispatcher.AutoDispatch(ctx, id); err != nil { // the sweep tries again
+			log.ErrorContext(ctx, "auto-dispatch failed", "ticket_id", id.String(), "error", err.Error())
+		}
+	})
+	return s, nil
+}
+
 // newApp wires every package's routes onto the platform app.
-func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objstore.Store, tickets *ticket.Service,
-	dispatcher *dispatch.Service) (*fiber.App, error) {
+func newApp(cfg config.Config, log *slog.Logger, svc *services) (*fiber.App, error) {
+	pool := svc.pool
 	authSvc, err := auth.NewService(pool, auth.Options{Secret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
 		RefreshTTL: cfg.RefreshTokenTTL, BcryptCost: cfg.BcryptCost})
 	if err != nil {
@@ -107,7 +134,7 @@ func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objs
 		Ready: []web.Check{
 			{Name: "database", Check: pool.Ping},
 			{Name: "schema", Check: func(ctx context.Context) error { return postgres.CheckSchema(ctx, pool) }},
-			{Name: "storage", Check: store.Ready},
+			{Name: "storage", Check: svc.store.Ready},
 		},
 	})
 	app.Get("/openapi.yaml", func(c *fiber.Ctx) error {
@@ -123,12 +150,15 @@ func newApp(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objs
 	cat := catalog.NewService(pool)
 	cat.Routes(admin)
 	cat.DirectoryRoutes(api, authn)
-	tickets.Routes(api, authn)
-	mobile := mobileapi.NewService(pool, tickets, dispatcher, authSvc, mobileapi.Options{Secret: []byte(cfg.JWTSecret)})
+	svc.tickets.Routes(api, authn)
+	svc.checklists.Routes(api, authn)
+	svc.attachments.Routes(api, authn)
+	mobile := mobileapi.NewService(pool, mobileapi.Deps{Tickets: svc.tickets, Locations: svc.dispatcher, Sessions: authSvc,
+		Checklists: svc.checklists, Uploads: svc.attachments}, mobileapi.Options{Secret: []byte(cfg.JWTSecret)})
 	mobile.Routes(app, authn)
 	mobile.AdminRoutes(admin)
-	dispatcher.Routes(api, authn)
-	dispatcher.MapRoutes(api, authn)
+	svc.dispatcher.Routes(api, authn)
+	svc.dispatcher.MapRoutes(api, authn)
 	return app, nil
 }
 
@@ -154,22 +184,30 @@ func every(ctx context.Context, interval time.Duration, fn func(ctx context.Cont
 	}
 }
 
-// sweep runs the periodic work: SLA clocks and auto-close, then dispatch's upkeep.
-func sweep(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, tickets *ticket.Service, dispatcher *dispatch.Service, keep time.Duration) {
-	if r, err := tickets.Sweep(ctx); err != nil && ctx.Err() == nil {
-		log.Error("sla sweep failed", "error", err.Error())
-	} else if r != (ticket.SweepResult{}) {
+// sweep runs the periodic work: SLA clocks and auto-close, dispatch's upkeep, sync
+// expiry, archiving resolved checklists and removing uploads never confirmed. A failing
+// step is logged and the others still run; the next sweep retries it.
+func sweep(ctx context.Context, log *slog.Logger, svc *services, keep time.Duration) {
+	failed := func(what string, err error) bool {
+		if err != nil && ctx.Err() == nil {
+			log.Error(what+" failed", "error", err.Error())
+		}
+		return err != nil
+	}
+	if r, err := svc.tickets.Sweep(ctx); !failed("sla sweep", err) && r != (ticket.SweepResult{}) {
 		log.Info("sla sweep", "reaction_at_risk", r.ReactionAtRisk, "reaction_breached", r.ReactionBreached,
 			"resolution_at_risk", r.ResolutionAtRisk, "resolution_breached", r.ResolutionBreached, "auto_closed", r.AutoClosed)
 	}
-	if r, err := dispatcher.Sweep(ctx, keep); err != nil && ctx.Err() == nil {
-		log.Error("dispatch sweep failed", "error", err.Error())
-	} else if r != (dispatch.SweepResult{}) {
+	if r, err := svc.dispatcher.Sweep(ctx, keep); !failed("dispatch sweep", err) && r != (dispatch.SweepResult{}) {
 		log.Info("dispatch sweep", "back_home", r.BackHome, "pruned_locations", r.Pruned, "dispatched", r.Dispatched)
 	}
-	if n, err := mobileapi.Expire(ctx, pool); err != nil && ctx.Err() == nil {
-		log.Error("sync sweep failed", "error", err.Error())
-	} else if n > 0 {
+	if n, err := mobileapi.Expire(ctx, svc.pool); !failed("sync sweep", err) && n > 0 {
 		log.Info("sync sweep", "expired_tickets", n)
+	}
+	if n, err := svc.checklists.ArchivePending(ctx); !failed("checklist archive", err) && n > 0 {
+		log.Info("checklist archive", "archived", n)
+	}
+	if n, err := svc.attachments.Expire(ctx); !failed("upload cleanup", err) && n > 0 {
+		log.Info("upload cleanup", "expired_slots", n)
 	}
 }
