@@ -2,8 +2,8 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -24,18 +24,7 @@ type Outcome struct {
 // AutoDispatch assigns a newly filed ticket to the best engineer when its contract (or,
 // when the contract does not say, the server) dispatches automatically.
 func (s *Service) AutoDispatch(ctx context.Context, ticketID uuid.UUID) (Outcome, error) {
-	n, err := s.loadNeed(ctx, s.pool, ticketID)
-	if err != nil {
-		return Outcome{}, err
-	}
-	switch mode := s.modeOf(n); mode {
-	case "auto":
-		return s.assignBest(ctx, ticket.System, n, true)
-	case "suggest":
-		return s.suggest(ctx, n)
-	default:
-		return Outcome{Reason: "dispatch mode is " + mode}, nil
-	}
+	return s.submit(ctx, &job{ticket: ticketID, by: ticket.System, record: true})
 }
 
 // suggestions is how many engineers a "suggest" contract's ticket names for dispatchers.
@@ -60,11 +49,7 @@ func (s *Service) suggest(ctx context.Context, n need) (Outcome, error) {
 // AssignBest assigns a ticket to the best engineer now, whatever the dispatch mode: a
 // dispatcher's "assign the best one", recorded as theirs.
 func (s *Service) AssignBest(ctx context.Context, p auth.Principal, ticketID uuid.UUID) (Outcome, error) {
-	n, err := s.loadNeed(ctx, s.pool, ticketID)
-	if err != nil {
-		return Outcome{}, err
-	}
-	return s.assignBest(ctx, p, n, true)
+	return s.submit(ctx, &job{ticket: ticketID, by: p, force: true, record: true})
 }
 
 func (s *Service) modeOf(n need) string {
@@ -74,35 +59,94 @@ func (s *Service) modeOf(n need) string {
 	return s.opts.Mode
 }
 
-// assignBest tries the candidates best first. One whose last free slot another dispatch
-// took meanwhile is skipped for the next. When nobody can take the ticket and record is
-// set, the ticket gets an event saying why, for dispatchers to act on.
-func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, record bool) (Outcome, error) {
-	if n.status != string(ticket.New) || n.assigned {
-		return Outcome{Reason: "the ticket is not waiting for an engineer"}, nil
+// fallbacks is how many of the best engineers a ticket is offered to, in case others
+// fill the first ones meanwhile.
+const fallbacks = 3
+
+// dispatchAll dispatches a batch of tickets: each is ranked on its own, and all are
+// placed in one transaction, each with the first of its best engineers who still has
+// room. Within the batch, an engineer's choices are reordered by the load the batch has
+// already given them, as if the tickets had come one after another.
+func (s *Service) dispatchAll(ctx context.Context, jobs []*job) {
+	ids := make([]uuid.UUID, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ticket
 	}
-	cands, err := s.rank(ctx, s.pool, n, fallbacks)
+	needs, err := s.loadNeeds(ctx, s.pool, ids)
 	if err != nil {
-		return Outcome{}, err
-	}
-	for _, c := range cands {
-		err := s.tickets.AssignTo(ctx, by, n.ticket, c.EngineerID, assignment(c))
-		if err == nil {
-			return Outcome{Assigned: &c}, nil
+		for _, j := range jobs {
+			j.err = err
 		}
-		var ae *apperr.Error
-		if !errors.As(err, &ae) || ae.Code != apperr.Conflict {
-			return Outcome{}, fmt.Errorf("dispatch: assign: %w", err)
+		return
+	}
+	var offers []ticket.Offer
+	var offered []*job
+	var choices [][]Candidate
+	planned := map[uuid.UUID]int{} // engineer → tickets this batch means to give them
+	for _, j := range jobs {
+		n, ok := needs[j.ticket]
+		if !ok {
+			j.err = apperr.New(apperr.NotFound, "ticket %s not found", j.ticket)
+			continue
 		}
-		if ae.Fields["engineer_id"] == "" {
-			return Outcome{Reason: "the ticket changed meanwhile"}, nil // someone assigned or cancelled it
+		if mode := s.modeOf(n); !j.force && mode != "auto" {
+			j.out = Outcome{Reason: "dispatch mode is " + mode}
+			if mode == "suggest" {
+				j.out, j.err = s.suggest(ctx, n)
+			}
+			continue
+		}
+		if n.status != string(ticket.New) || n.assigned {
+			j.out = Outcome{Reason: "the ticket is not waiting for an engineer"}
+			continue
+		}
+		cands, err := s.rank(ctx, s.pool, n, fallbacks)
+		if err != nil {
+			j.err = err
+			continue
+		}
+		if len(cands) == 0 {
+			j.out, j.err = s.unplaced(ctx, j, n, "no engineer qualifies")
+			continue
+		}
+		for i := range cands {
+			c := &cands[i]
+			c.Load += planned[c.EngineerID]
+			*c = s.score(*c)
+		}
+		slices.SortStableFunc(cands, better)
+		planned[cands[0].EngineerID]++
+		o := ticket.Offer{Ticket: j.ticket, By: j.by}
+		for _, c := range cands {
+			o.Choices = append(o.Choices, ticket.Choice{Engineer: c.EngineerID, Assignment: assignment(c)})
+		}
+		offers, offered, choices = append(offers, o), append(offered, j), append(choices, cands)
+	}
+	if len(offers) == 0 {
+		return
+	}
+	placed, err := s.tickets.Place(ctx, offers)
+	for i, j := range offered {
+		switch {
+		case err != nil:
+			j.err = fmt.Errorf("dispatch: place: %w", err)
+		case placed[i].Engineer != nil:
+			k := slices.IndexFunc(choices[i], func(c Candidate) bool { return c.EngineerID == *placed[i].Engineer })
+			j.out = Outcome{Assigned: &choices[i][k]}
+		case placed[i].Changed:
+			j.out = Outcome{Reason: "the ticket changed meanwhile"} // someone assigned or cancelled it
+		default:
+			j.out, j.err = s.unplaced(ctx, j, needs[j.ticket], "every qualified engineer filled up meanwhile")
 		}
 	}
-	out := Outcome{Reason: "no engineer qualifies"}
-	if len(cands) > 0 {
-		out.Reason = "every qualified engineer filled up meanwhile"
-	}
-	if !record {
+}
+
+// unplaced is the outcome for a ticket nobody could take. When the job records it, the
+// ticket gets an event saying why, for dispatchers to act on, and the sweep tries again
+// as shifts open (a dispatcher taking it over ends that).
+func (s *Service) unplaced(ctx context.Context, j *job, n need, reason string) (Outcome, error) {
+	out := Outcome{Reason: reason}
+	if !j.record {
 		return out, nil
 	}
 	f, err := s.funnel(ctx, n)
@@ -110,7 +154,6 @@ func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, rec
 		return Outcome{}, err
 	}
 	out.Funnel = &f
-	// The sweep tries again as shifts open; a dispatcher taking it over ends that.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO dispatch_attempts (ticket_id, tried_at) VALUES ($1, $2)
 		ON CONFLICT (ticket_id) DO UPDATE SET tried_at = $2`, n.ticket, s.now()); err != nil {
 		return Outcome{}, fmt.Errorf("dispatch: note attempt: %w", err)
@@ -118,10 +161,6 @@ func (s *Service) assignBest(ctx context.Context, by auth.Principal, n need, rec
 	err = s.tickets.AddSystemEvent(ctx, n.ticket, "dispatch_failed", map[string]any{"reason": out.Reason, "funnel": f})
 	return out, err
 }
-
-// fallbacks is how many of the best engineers auto-dispatch tries, in case concurrent
-// assignments fill the first ones meanwhile.
-const fallbacks = 3
 
 func assignment(c Candidate) ticket.Assignment {
 	return ticket.Assignment{Mode: "auto", DistanceM: &c.DistanceM, ETASecs: &c.ETASecs, Score: &c.Score,

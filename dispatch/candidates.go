@@ -52,25 +52,49 @@ type need struct {
 }
 
 func (s *Service) loadNeed(ctx context.Context, q postgres.Querier, ticketID uuid.UUID) (need, error) {
-	n := need{ticket: ticketID}
-	var radius *int
-	err := q.QueryRow(ctx, `
-		SELECT t.status, t.assignee_id IS NOT NULL, s.location,
+	needs, err := s.loadNeeds(ctx, q, []uuid.UUID{ticketID})
+	if err != nil {
+		return need{}, err
+	}
+	n, ok := needs[ticketID]
+	if !ok {
+		return n, apperr.New(apperr.NotFound, "ticket %s not found", ticketID)
+	}
+	return n, nil
+}
+
+// loadNeeds reads what tickets ask; one that does not exist is missing from the map.
+func (s *Service) loadNeeds(ctx context.Context, q postgres.Querier, ids []uuid.UUID) (map[uuid.UUID]need, error) {
+	rows, err := q.Query(ctx, `
+		SELECT t.id, t.status, t.assignee_id IS NOT NULL, s.location,
 			coalesce((SELECT array_agg(skill_id) FROM ticket_skills WHERE ticket_id = t.id), '{}'),
 			c.dispatch_radius_m, c.dispatch_mode
 		FROM tickets t JOIN sites s ON s.id = t.site_id LEFT JOIN contracts c ON c.id = t.contract_id
-		WHERE t.id = $1`, ticketID).Scan(&n.status, &n.assigned, &n.site, &n.skills, &radius, &n.mode)
-	if postgres.ErrNoRows(err) {
-		return n, apperr.New(apperr.NotFound, "ticket %s not found", ticketID)
-	}
+		WHERE t.id = ANY ($1)`, ids)
 	if err != nil {
-		return n, fmt.Errorf("dispatch: ticket: %w", err)
+		return nil, fmt.Errorf("dispatch: tickets: %w", err)
 	}
-	if radius != nil {
-		r := float64(*radius)
-		n.radiusM = &r
+	needs := map[uuid.UUID]need{}
+	var n need
+	var radius *int
+	_, err = pgx.ForEachRow(rows, []any{&n.ticket, &n.status, &n.assigned, &n.site, &n.skills, &radius, &n.mode}, func() error {
+		// Copies: the scan targets are reused for the next row.
+		n.skills, n.radiusM = slices.Clone(n.skills), nil
+		if n.mode != nil {
+			mode := *n.mode
+			n.mode = &mode
+		}
+		if radius != nil {
+			r := float64(*radius)
+			n.radiusM = &r
+		}
+		needs[n.ticket] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: tickets: %w", err)
 	}
-	return n, nil
+	return needs, nil
 }
 
 // candidateSQL reads the k nearest engineers who pass the hard filters, nearest first.

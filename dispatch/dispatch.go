@@ -43,12 +43,15 @@ type Service struct {
 	opts    Options
 	tickets Tickets
 	shifts  shiftCache
+	placer  placer
 }
 
-// Tickets is what dispatch needs of the ticket service: to assign with reasons, and to
-// note on a ticket that dispatch could not place it.
+// Tickets is what dispatch needs of the ticket service: to assign with reasons (one
+// ticket, or a batch each to the first of its best engineers with room), and to note on
+// a ticket that dispatch could not place it.
 type Tickets interface {
 	AssignTo(ctx context.Context, p auth.Principal, id, engineer uuid.UUID, a ticket.Assignment) error
+	Place(ctx context.Context, offers []ticket.Offer) ([]ticket.Placed, error)
 	AddSystemEvent(ctx context.Context, id uuid.UUID, kind string, data map[string]any) error
 }
 

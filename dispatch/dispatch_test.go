@@ -343,3 +343,22 @@ func TestConcurrentDispatchNeverOverfillsAnEngineer(t *testing.T) {
 		t.Fatalf("%d assignments stored their reasons, want %d (%v)", reasons, assigned, err)
 	}
 }
+
+// Tickets dispatched in one batch are spread as they would be one after another: the
+// load the batch gives an engineer counts against them for the next ticket.
+func TestABatchSpreadsWorkAsOneByOneWould(t *testing.T) {
+	f := newField(t, Options{})
+	site := geo.Point{Lat: 55.75, Lng: 37.62}
+	near := f.engineer(engineerSpec{at: site})
+	farther := f.engineer(engineerSpec{at: geo.Point{Lat: 55.768, Lng: 37.62}}) // 2 km: ~5 minutes more, less than a job
+	jobs := []*job{{ticket: f.ticketAt(site), by: ticket.System}, {ticket: f.ticketAt(site), by: ticket.System}}
+	f.d.dispatchAll(context.Background(), jobs)
+	for i, want := range []uuid.UUID{near, farther} {
+		if j := jobs[i]; j.err != nil || j.out.Assigned == nil || j.out.Assigned.EngineerID != want {
+			t.Fatalf("ticket %d: %+v, %v; want engineer %s", i, j.out, j.err, want)
+		}
+	}
+	if jobs[1].out.Assigned.Load != 0 || jobs[0].out.Assigned.Load != 0 {
+		t.Errorf("loads recorded: %d and %d, want both engineers free when chosen", jobs[0].out.Assigned.Load, jobs[1].out.Assigned.Load)
+	}
+}

@@ -58,21 +58,26 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResu
 	if err != nil {
 		return r, fmt.Errorf("dispatch: waiting tickets: %w", err)
 	}
-	for _, id := range waiting {
-		n, err := s.loadNeed(ctx, s.pool, id)
-		if err != nil {
-			return r, err
+	for len(waiting) > 0 {
+		n := min(len(waiting), placeBatch)
+		jobs := make([]*job, n)
+		for i, id := range waiting[:n] {
+			jobs[i] = &job{ticket: id, by: ticket.System} // the filing already said why it waits
 		}
-		out, err := s.assignBest(ctx, ticket.System, n, false) // the filing already said why it waits
-		if err != nil {
-			s.failed(ctx, err) // one ticket's trouble must not stop the others
-			continue
+		waiting = waiting[n:]
+		s.dispatchAll(ctx, jobs)
+		var still []uuid.UUID
+		for _, j := range jobs {
+			switch {
+			case j.err != nil:
+				s.failed(ctx, j.err) // one ticket's trouble must not stop the others
+			case j.out.Assigned != nil:
+				r.Dispatched++
+			default:
+				still = append(still, j.ticket)
+			}
 		}
-		if out.Assigned != nil {
-			r.Dispatched++
-			continue
-		}
-		if _, err := s.pool.Exec(ctx, `UPDATE dispatch_attempts SET tried_at = $2 WHERE ticket_id = $1`, id, now); err != nil {
+		if _, err := s.pool.Exec(ctx, `UPDATE dispatch_attempts SET tried_at = $2 WHERE ticket_id = ANY ($1)`, still, now); err != nil {
 			return r, fmt.Errorf("dispatch: attempts: %w", err)
 		}
 	}

@@ -264,19 +264,12 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 		if err := claim(ctx, tx, in.engineer, c.assignee, in.override); err != nil {
 			return err
 		}
-		if err := recordAssignment(ctx, tx, c, in.engineer, in.by, in.assignment); err != nil {
+		p := placement{ticket: c.id, site: c.site, engineer: in.engineer, by: in.by, a: in.assignment}
+		if err := recordAssignments(ctx, tx, []placement{p}); err != nil {
 			return err
 		}
 		ch.set("assignee_id", in.engineer)
-		e.data["engineer_id"] = in.engineer
-		e.data["mode"] = "manual"
-		if in.assignment != nil {
-			e.data["mode"] = in.assignment.Mode
-			e.data["reasons"] = in.assignment.Reasons
-		}
-		if c.assignee != nil {
-			e.data["previous_engineer_id"] = *c.assignee
-		}
+		e.assigned(in.engineer, c.assignee, in.assignment)
 	case Unassign:
 		ch.set("assignee_id", nil)
 		e.data["previous_engineer_id"] = *c.assignee

@@ -9,6 +9,7 @@ import (
 
 	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/auth"
+	"fieldsvc/internal/postgres"
 )
 
 // Assignment says how and why an engineer was chosen; every assignment stores one, so a
@@ -45,56 +46,207 @@ func claim(ctx context.Context, tx pgx.Tx, engineer uuid.UUID, previous *uuid.UU
 	if previous != nil && *previous != engineer {
 		ids = append(ids, *previous)
 	}
-	rows, err := tx.Query(ctx, `SELECT e.id, e.open_jobs < e.capacity, e.active AND u.active
-		FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e`, ids)
+	engineers, err := lockEngineers(ctx, tx, ids)
 	if err != nil {
-		return fmt.Errorf("ticket: claim engineer: %w", err)
+		return err
 	}
-	found, free, working := false, false, false
-	var id uuid.UUID
-	var room, active bool
-	_, err = pgx.ForEachRow(rows, []any{&id, &room, &active}, func() error {
-		if id == engineer {
-			found, free, working = true, room, active
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("ticket: claim engineer: %w", err)
-	}
+	e, found := engineers[engineer]
 	switch {
 	case !found:
 		return apperr.Field("engineer_id", "does not exist")
-	case !working:
+	case !e.working:
 		return apperr.Field("engineer_id", "is deactivated")
 	}
-	if !free && !override {
+	if e.room <= 0 && !override {
 		return &apperr.Error{Code: apperr.Conflict, Message: "the engineer has no free capacity",
 			Fields: map[string]string{"engineer_id": "is at capacity"}}
 	}
 	return nil
 }
 
-// recordAssignment stores the why of an assignment. Manual ones get their distance
+// engineerState is what an assignment needs to know of a locked engineer.
+type engineerState struct {
+	room    int  // open jobs the engineer may still take
+	working bool // the engineer and their user are active
+}
+
+// lockEngineers locks engineers' rows in id order (so two transactions never wait on
+// each other crosswise) and reads their room; one that does not exist is missing.
+func lockEngineers(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]engineerState, error) {
+	rows, err := tx.Query(ctx, `SELECT e.id, e.capacity - e.open_jobs, e.active AND u.active
+		FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("ticket: claim engineers: %w", err)
+	}
+	out := map[uuid.UUID]engineerState{}
+	var id uuid.UUID
+	var e engineerState
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.room, &e.working}, func() error { out[id] = e; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("ticket: claim engineers: %w", err)
+	}
+	return out, nil
+}
+
+// placement is one assignment to record: the ticket, its site and who chose whom why.
+type placement struct {
+	ticket, site, engineer uuid.UUID
+	by                     uuid.UUID // nobody (uuid.Nil) for the system
+	a                      *Assignment
+}
+
+// recordAssignments stores the why of assignments. Manual ones get their distance
 // measured here, so they can be compared with what dispatch would have done.
-func recordAssignment(ctx context.Context, tx pgx.Tx, c current, engineer uuid.UUID, by uuid.UUID, a *Assignment) error {
-	if a == nil {
-		a = &Assignment{Mode: "manual"}
-	}
-	if a.Reasons == nil {
-		a.Reasons = map[string]any{}
-	}
-	var actor *uuid.UUID
-	if by != uuid.Nil {
-		actor = &by
+func recordAssignments(ctx context.Context, tx pgx.Tx, ps []placement) error {
+	n := len(ps)
+	ids, tickets, engineers, sites := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+	modes, reasons := make([]string, n), make([]map[string]any, n)
+	dist, scores := make([]*float64, n), make([]*float64, n)
+	etas, actors := make([]*int, n), make([]*uuid.UUID, n)
+	for i, p := range ps {
+		a := p.a
+		if a == nil {
+			a = &Assignment{Mode: "manual"}
+		}
+		ids[i], tickets[i], engineers[i], sites[i] = uuid.Must(uuid.NewV7()), p.ticket, p.engineer, p.site
+		modes[i], reasons[i], dist[i], scores[i], etas[i] = a.Mode, a.Reasons, a.DistanceM, a.Score, a.ETASecs
+		if reasons[i] == nil {
+			reasons[i] = map[string]any{}
+		}
+		if p.by != uuid.Nil {
+			actors[i] = &p.by
+		}
 	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO ticket_assignments (id, ticket_id, engineer_id, mode, distance_m, eta_s, load, score, reasons, assigned_by)
-		SELECT $1, $2, e.id, $4, coalesce($5, ST_Distance(e.position, s.location, false)), $6, e.open_jobs, $7, $8, $9
-		FROM engineers e, sites s WHERE e.id = $3 AND s.id = $10`,
-		uuid.Must(uuid.NewV7()), c.id, engineer, a.Mode, a.DistanceM, a.ETASecs, a.Score, a.Reasons, actor, c.site)
+		SELECT x.id, x.ticket_id, e.id, x.mode, coalesce(x.distance_m, ST_Distance(e.position, s.location, false)), x.eta_s,
+			e.open_jobs, x.score, x.reasons, x.assigned_by
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::float8[], $7::int[], $8::float8[], $9::jsonb[], $10::uuid[])
+			AS x (id, ticket_id, engineer_id, site_id, mode, distance_m, eta_s, score, reasons, assigned_by)
+		JOIN engineers e ON e.id = x.engineer_id JOIN sites s ON s.id = x.site_id`,
+		ids, tickets, engineers, sites, modes, dist, etas, scores, reasons, actors)
 	if err != nil {
 		return fmt.Errorf("ticket: record assignment: %w", err)
 	}
 	return nil
+}
+
+// assigned notes an assignment on its event.
+func (e *event) assigned(engineer uuid.UUID, previous *uuid.UUID, a *Assignment) {
+	e.data["engineer_id"] = engineer
+	e.data["mode"] = "manual"
+	if a != nil {
+		e.data["mode"] = a.Mode
+		e.data["reasons"] = a.Reasons
+	}
+	if previous != nil {
+		e.data["previous_engineer_id"] = *previous
+	}
+}
+
+// Offer is a ticket waiting for an engineer with the engineers dispatch proposes for it,
+// best first, each with the reasons it would be recorded with.
+type Offer struct {
+	Ticket  uuid.UUID
+	By      auth.Principal
+	Choices []Choice
+}
+
+// Choice is one engineer an Offer proposes.
+type Choice struct {
+	Engineer   uuid.UUID
+	Assignment Assignment
+}
+
+// Placed is what became of an Offer: the engineer it went to, or nobody, either because
+// every choice was full or gone (Engineer nil) or because the ticket no longer waited
+// for an engineer (Changed: someone assigned or cancelled it meanwhile).
+type Placed struct {
+	Engineer *uuid.UUID
+	Changed  bool
+}
+
+// Place assigns each offered ticket to the first of its choices who still has room, all
+// in one transaction: dispatch places a batch of tickets with a handful of statements
+// instead of a transaction each. Tickets and engineers are locked as every command locks
+// them (tickets, then engineers, each in id order) and room is counted on the locked
+// rows, places taken by earlier offers of the batch included, so no engineer is ever
+// pushed over capacity. Each placement is recorded as AssignTo records it.
+func (s *Service) Place(ctx context.Context, offers []Offer) ([]Placed, error) {
+	out := make([]Placed, len(offers))
+	var ticketIDs, engineerIDs []uuid.UUID
+	for _, o := range offers {
+		if !rules[Assign].allowedRole(o.By.Role) {
+			return nil, apperr.New(apperr.Forbidden, "your role (%s) may not assign tickets", o.By.Role)
+		}
+		ticketIDs = append(ticketIDs, o.Ticket)
+		for _, c := range o.Choices {
+			engineerIDs = append(engineerIDs, c.Engineer)
+		}
+	}
+	now := s.now()
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// These statements take arrays of any length, so PostgreSQL would plan each call
+		// afresh for its sizes; their plans never depend on the values.
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id, site_id FROM tickets WHERE id = ANY($1) AND status = 'new'
+			AND assignee_id IS NULL ORDER BY id FOR UPDATE`, ticketIDs)
+		if err != nil {
+			return err
+		}
+		waiting := map[uuid.UUID]uuid.UUID{} // ticket → site
+		var id, site uuid.UUID
+		if _, err := pgx.ForEachRow(rows, []any{&id, &site}, func() error { waiting[id] = site; return nil }); err != nil {
+			return err
+		}
+		engineers, err := lockEngineers(ctx, tx, engineerIDs)
+		if err != nil {
+			return err
+		}
+		var ps []placement
+		var events []event
+		for i, o := range offers {
+			site, ok := waiting[o.Ticket]
+			if !ok {
+				out[i].Changed = true
+				continue
+			}
+			delete(waiting, o.Ticket) // offered twice: the second finds it taken
+			for _, c := range o.Choices {
+				if e := engineers[c.Engineer]; e.working && e.room > 0 {
+					e.room--
+					engineers[c.Engineer] = e
+					out[i].Engineer = &c.Engineer
+					ps = append(ps, placement{ticket: o.Ticket, site: site, engineer: c.Engineer, by: o.By.UserID, a: &c.Assignment})
+					ev := event{ticket: o.Ticket, actor: actorOf(o.By), kind: string(Assign), from: New, to: Assigned, at: now,
+						data: map[string]any{}}
+					ev.assigned(c.Engineer, nil, &c.Assignment)
+					events = append(events, ev)
+					break
+				}
+			}
+		}
+		if len(ps) == 0 {
+			return nil
+		}
+		if err := recordAssignments(ctx, tx, ps); err != nil {
+			return err
+		}
+		if err := addEvents(ctx, tx, events); err != nil {
+			return err
+		}
+		placed, to := make([]uuid.UUID, len(ps)), make([]uuid.UUID, len(ps))
+		for i, p := range ps {
+			placed[i], to[i] = p.ticket, p.engineer
+		}
+		_, err = tx.Exec(ctx, `UPDATE tickets t SET status = 'assigned', version = t.version + 1, assignee_id = x.engineer
+			FROM unnest($1::uuid[], $2::uuid[]) AS x (id, engineer) WHERE t.id = x.id`, placed, to)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ticket: place: %w", postgres.MapError(err))
+	}
+	return out, nil
 }

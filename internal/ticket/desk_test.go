@@ -414,3 +414,61 @@ func TestEngineersReadTheHistoryOfAssetsTheyWorkOn(t *testing.T) {
 		t.Fatalf("the assigned engineer: %+v %v", h, err)
 	}
 }
+
+func TestPlacingABatchCountsTheRoomItTakes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.pool.Exec(ctx, `UPDATE engineers SET capacity = 1 WHERE id = $1`, w.engineerID); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := w.file().ID, w.file().ID, w.file().ID
+	cancelled := w.ticketIn(Cancelled)
+	dist := 1234.0
+	both := []Choice{{Engineer: w.engineerID, Assignment: Assignment{Mode: "auto", DistanceM: &dist,
+		Reasons: map[string]any{"rank": 1}}}, {Engineer: w.engineer2ID, Assignment: Assignment{Mode: "auto"}}}
+	placed, err := w.s.Place(ctx, []Offer{
+		{Ticket: a, By: System, Choices: both},
+		{Ticket: b, By: System, Choices: both},             // the first choice is full now
+		{Ticket: c, By: System, Choices: both[:1]},         // and it had no other
+		{Ticket: a, By: System, Choices: both},             // offered twice
+		{Ticket: cancelled, By: System, Choices: both[1:]}, // no longer waiting
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Placed{{Engineer: &w.engineerID}, {Engineer: &w.engineer2ID}, {}, {Changed: true}, {Changed: true}}
+	for i := range want {
+		got := placed[i]
+		if got.Changed != want[i].Changed || (got.Engineer == nil) != (want[i].Engineer == nil) ||
+			(got.Engineer != nil && *got.Engineer != *want[i].Engineer) {
+			t.Errorf("offer %d placed %+v, want %+v", i, got, want[i])
+		}
+	}
+	for id, engineer := range map[uuid.UUID]uuid.UUID{a: w.engineerID, b: w.engineer2ID} {
+		tk, err := w.s.Get(ctx, w.dispatcher, id)
+		if err != nil || tk.Status != Assigned || *tk.AssigneeID != engineer || tk.Version != 2 {
+			t.Errorf("placed ticket = %+v, %v", tk, err)
+		}
+		events, _ := w.s.History(ctx, w.dispatcher, id)
+		last := events[len(events)-1]
+		if last.Kind != "assign" || last.Data["mode"] != "auto" || last.Data["engineer_id"] != engineer.String() {
+			t.Errorf("the placement's event: %+v", last)
+		}
+	}
+	if tk, _ := w.s.Get(ctx, w.dispatcher, c); tk.Status != New || tk.AssigneeID != nil {
+		t.Errorf("the ticket nobody could take is %s", tk.Status)
+	}
+	var recorded float64
+	var reasons map[string]any
+	if err := w.pool.QueryRow(ctx, `SELECT distance_m, reasons FROM ticket_assignments WHERE ticket_id = $1`, a).
+		Scan(&recorded, &reasons); err != nil || recorded != dist || reasons["rank"] != 1.0 {
+		t.Errorf("recorded assignment: %v m, %v (%v)", recorded, reasons, err)
+	}
+	var over int
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM engineers WHERE open_jobs > capacity`).Scan(&over); err != nil || over != 0 {
+		t.Errorf("%d engineers over capacity (%v)", over, err)
+	}
+	if _, err := w.s.Place(ctx, []Offer{{Ticket: c, By: w.engineer, Choices: both[1:]}}); codeOf(err) != apperr.Forbidden {
+		t.Errorf("an engineer placing tickets: %v, want forbidden", err)
+	}
+}

@@ -21,16 +21,27 @@ type event struct {
 	data     map[string]any
 }
 
-func addEvent(ctx context.Context, tx pgx.Tx, e event) error {
-	if e.data == nil {
-		e.data = map[string]any{}
+func addEvent(ctx context.Context, tx pgx.Tx, e event) error { return addEvents(ctx, tx, []event{e}) }
+
+// addEvents writes events in one statement.
+func addEvents(ctx context.Context, tx pgx.Tx, es []event) error {
+	n := len(es)
+	tickets, actors, kinds := make([]uuid.UUID, n), make([]*uuid.UUID, n), make([]string, n)
+	from, to, data, at := make([]string, n), make([]string, n), make([]map[string]any, n), make([]time.Time, n)
+	for i, e := range es {
+		tickets[i], actors[i], kinds[i], from[i], to[i], data[i], at[i] = e.ticket, e.actor, e.kind, string(e.from), string(e.to), e.data, e.at
+		if data[i] == nil {
+			data[i] = map[string]any{}
+		}
 	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO ticket_events (ticket_id, actor_id, kind, from_status, to_status, data, created_at)
-		VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6, $7)`,
-		e.ticket, e.actor, e.kind, string(e.from), string(e.to), e.data, e.at)
+		SELECT ticket_id, actor_id, kind, NULLIF(from_status, ''), NULLIF(to_status, ''), data, created_at
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[])
+			WITH ORDINALITY AS x (ticket_id, actor_id, kind, from_status, to_status, data, created_at, n)
+		ORDER BY n`, tickets, actors, kinds, from, to, data, at)
 	if err != nil {
-		return fmt.Errorf("ticket: event %s: %w", e.kind, err)
+		return fmt.Errorf("ticket: events %s…: %w", es[0].kind, err)
 	}
 	return nil
 }
