@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // TestEvidenceWalkthrough is a checklist and a photo from the manager's template to the
@@ -154,4 +157,36 @@ func list(t *testing.T, r response) []map[string]any {
 		t.Fatalf("want a list: %d %s", r.Status, r.Raw)
 	}
 	return out
+}
+
+// TestStorageBucketComesBack: a bucket missing while the server runs (storage was down
+// at start, or someone removed it) is created again by the periodic sweep.
+func TestStorageBucketComesBack(t *testing.T) {
+	env := testEnv(t)
+	env["S3_BUCKET"] = "fieldsvc-test-" + strings.ToLower(uuid.NewString()[:8])
+	env["SLA_SWEEP_INTERVAL"] = "1s"
+	runCommand(t, env, "migrate")
+	anon := &client{t: t, base: startServer(t, env)}
+	s3, err := minio.New(env["S3_ENDPOINT"], &minio.Options{Creds: credentials.NewStaticV4(env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"], "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	t.Cleanup(func() {
+		_ = s3.RemoveBucketWithOptions(ctx, env["S3_BUCKET"], minio.RemoveBucketOptions{ForceDelete: true})
+	})
+	if err := s3.RemoveBucket(ctx, env["S3_BUCKET"]); err != nil {
+		t.Fatalf("the server did not create its bucket at start: %v", err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if ok, err := s3.BucketExists(ctx, env["S3_BUCKET"]); err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the bucket was not created again within 15 s")
+		}
+	}
+	if r := anon.do("GET", "/readyz", nil); r.Status != http.StatusOK {
+		t.Fatalf("readyz after the bucket came back: %d %s", r.Status, r.Raw)
+	}
 }

@@ -204,6 +204,11 @@ func sweep(ctx context.Context, log *slog.Logger, svc *services, keep time.Durat
 	if n, err := mobileapi.Expire(ctx, svc.pool); !failed("sync sweep", err) && n > 0 {
 		log.Info("sync sweep", "expired_tickets", n)
 	}
+	// Storage may have been down at start, or lost its bucket: make sure it is there
+	// before the steps that write to it.
+	if failed("object storage", svc.store.EnsureBucket(ctx)) {
+		return
+	}
 	if n, err := svc.checklists.ArchivePending(ctx); !failed("checklist archive", err) && n > 0 {
 		log.Info("checklist archive", "archived", n)
 	}
