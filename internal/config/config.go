@@ -164,10 +164,12 @@ func (c Config) String() string {
 	return fmt.Sprintf("http_addr=%s database_url=%s s3_endpoint=%s s3_bucket=%s s3_use_ssl=%t s3_access_key=%s "+
 		"s3_secret_key=%s jwt_secret=%s access_token_ttl=%s refresh_token_ttl=%s request_timeout=%s "+
 		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s ticket_auto_close_after=%s ticket_reopen_within=%s sla_sweep_interval=%s "+
-		"dispatch_mode=%s dispatch_speed_kph=%g dispatch_detour=%g location_fresh_for=%s location_retention=%s",
+		"dispatch_mode=%s dispatch_speed_kph=%g dispatch_detour=%g location_fresh_for=%s location_retention=%s "+
+		"s3_public_url=%s upload_max_bytes=%d upload_slot_ttl=%s download_url_ttl=%s",
 		c.HTTPAddr, db, c.S3Endpoint, c.S3Bucket, c.S3UseSSL, c.S3AccessKey, mask(c.S3SecretKey), mask(c.JWTSecret),
 		c.AccessTokenTTL, c.RefreshTokenTTL, c.RequestTimeout, c.BodyLimit, c.BcryptCost, c.LogLevel,
-		c.AutoCloseAfter, c.ReopenWithin, c.SweepInterval, c.DispatchMode, c.SpeedKPH, c.Detour, c.LocationFresh, c.LocationKeep)
+		c.AutoCloseAfter, c.ReopenWithin, c.SweepInterval, c.DispatchMode, c.SpeedKPH, c.Detour, c.LocationFresh, c.LocationKeep,
+		c.S3PublicURL, c.UploadMaxBytes, c.UploadSlotTTL, c.DownloadURLTTL)
 }
 
 func mask(secret string) string {
