@@ -189,4 +189,10 @@ func TestStorageBucketComesBack(t *testing.T) {
 	if r := anon.do("GET", "/readyz", nil); r.Status != http.StatusOK {
 		t.Fatalf("readyz after the bucket came back: %d %s", r.Status, r.Raw)
 	}
+	// The periodic jobs report on /metrics.
+	metrics := anon.do("GET", "/metrics", nil)
+	if !strings.Contains(string(metrics.Raw), `fieldsvc_job_runs_total{job="storage-upkeep",outcome="ok"}`) ||
+		!strings.Contains(string(metrics.Raw), `fieldsvc_job_duration_seconds_count{job="sla-sweep"}`) {
+		t.Fatalf("/metrics has no job metrics:\n%s", metrics.Raw)
+	}
 }

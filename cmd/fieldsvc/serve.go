@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -24,6 +23,7 @@ import (
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/objstore"
 	"fieldsvc/internal/postgres"
+	"fieldsvc/internal/schedule"
 	"fieldsvc/internal/ticket"
 	"fieldsvc/internal/web"
 	"fieldsvc/mobileapi"
@@ -45,13 +45,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	sweepCtx, stopSweeping := context.WithCancel(ctx)
-	sweeping := make(chan struct{})
-	go func() {
-		defer close(sweeping)
-		every(sweepCtx, cfg.SweepInterval, func(ctx context.Context) { sweep(ctx, log, svc, cfg.LocationKeep) })
-	}()
-	defer func() { stopSweeping(); <-sweeping }()
+	jobs := schedule.New(pool, log, svc.registry, schedule.Options{})
+	addJobs(jobs, log, svc, cfg)
+	jobs.Start()
+	defer jobs.Stop(context.WithoutCancel(ctx))
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -83,6 +80,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 // services are the domain services, wired to each other.
 type services struct {
 	pool        *pgxpool.Pool
+	registry    *prometheus.Registry // the metrics /metrics serves
 	store       *objstore.Store
 	tickets     *ticket.Service
 	dispatcher  *dispatch.Service
@@ -102,7 +100,7 @@ func newServices(ctx context.Context, cfg config.Config, log *slog.Logger, pool 
 		// Storage only backs photos and documents: start anyway, /readyz tells.
 		log.Warn("object storage unavailable at start", "error", err.Error())
 	}
-	s := &services{pool: pool, store: store}
+	s := &services{pool: pool, store: store, registry: prometheus.NewRegistry()}
 	s.tickets = ticket.NewService(pool, ticket.Options{AutoCloseAfter: cfg.AutoCloseAfter, ReopenWithin: cfg.ReopenWithin})
 	s.dispatcher = dispatch.NewService(pool, s.tickets, dispatch.Options{Mode: cfg.DispatchMode, SpeedKPH: cfg.SpeedKPH,
 		Detour: cfg.Detour, FreshFor: cfg.LocationFresh, Logger: log})
@@ -130,7 +128,7 @@ func newApp(cfg config.Config, log *slog.Logger, svc *services) (*fiber.App, err
 		Logger:         log,
 		RequestTimeout: cfg.RequestTimeout,
 		BodyLimit:      cfg.BodyLimit,
-		Registry:       prometheus.NewRegistry(),
+		Registry:       svc.registry,
 		Ready: []web.Check{
 			{Name: "database", Check: pool.Ping},
 			{Name: "schema", Check: func(ctx context.Context) error { return postgres.CheckSchema(ctx, pool) }},
@@ -170,49 +168,48 @@ func baseURL(addr net.Addr) string {
 	return "http://" + host + ":" + port
 }
 
-// every runs fn now and then every interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		fn(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// addJobs schedules the periodic work, every SweepInterval: SLA clocks and auto-close,
+// dispatch's upkeep, sync expiry, and storage upkeep (archiving resolved checklists,
+// removing uploads never confirmed). Each is a job of its own: one failing does not hold
+// up the others, and the next tick retries it.
+func addJobs(jobs *schedule.Scheduler, log *slog.Logger, svc *services, cfg config.Config) {
+	tick := schedule.Every(cfg.SweepInterval)
+	jobs.Add("sla-sweep", tick, func(ctx context.Context) error {
+		r, err := svc.tickets.Sweep(ctx)
+		if err == nil && r != (ticket.SweepResult{}) {
+			log.Info("sla sweep", "reaction_at_risk", r.ReactionAtRisk, "reaction_breached", r.ReactionBreached,
+				"resolution_at_risk", r.ResolutionAtRisk, "resolution_breached", r.ResolutionBreached, "auto_closed", r.AutoClosed)
 		}
-	}
-}
-
-// sweep runs the periodic work: SLA clocks and auto-close, dispatch's upkeep, sync
-// expiry, archiving resolved checklists and removing uploads never confirmed. A failing
-// step is logged and the others still run; the next sweep retries it.
-func sweep(ctx context.Context, log *slog.Logger, svc *services, keep time.Duration) {
-	failed := func(what string, err error) bool {
-		if err != nil && ctx.Err() == nil {
-			log.Error(what+" failed", "error", err.Error())
+		return err
+	})
+	jobs.Add("dispatch-sweep", tick, func(ctx context.Context) error {
+		r, err := svc.dispatcher.Sweep(ctx, cfg.LocationKeep)
+		if err == nil && r != (dispatch.SweepResult{}) {
+			log.Info("dispatch sweep", "back_home", r.BackHome, "pruned_locations", r.Pruned, "dispatched", r.Dispatched)
 		}
-		return err != nil
-	}
-	if r, err := svc.tickets.Sweep(ctx); !failed("sla sweep", err) && r != (ticket.SweepResult{}) {
-		log.Info("sla sweep", "reaction_at_risk", r.ReactionAtRisk, "reaction_breached", r.ReactionBreached,
-			"resolution_at_risk", r.ResolutionAtRisk, "resolution_breached", r.ResolutionBreached, "auto_closed", r.AutoClosed)
-	}
-	if r, err := svc.dispatcher.Sweep(ctx, keep); !failed("dispatch sweep", err) && r != (dispatch.SweepResult{}) {
-		log.Info("dispatch sweep", "back_home", r.BackHome, "pruned_locations", r.Pruned, "dispatched", r.Dispatched)
-	}
-	if n, err := mobileapi.Expire(ctx, svc.pool); !failed("sync sweep", err) && n > 0 {
-		log.Info("sync sweep", "expired_tickets", n)
-	}
-	// Storage may have been down at start, or lost its bucket: make sure it is there
-	// before the steps that write to it.
-	if failed("object storage", svc.store.EnsureBucket(ctx)) {
-		return
-	}
-	if n, err := svc.checklists.ArchivePending(ctx); !failed("checklist archive", err) && n > 0 {
-		log.Info("checklist archive", "archived", n)
-	}
-	if n, err := svc.attachments.Expire(ctx); !failed("upload cleanup", err) && n > 0 {
-		log.Info("upload cleanup", "expired_slots", n)
-	}
+		return err
+	})
+	jobs.Add("sync-expire", tick, func(ctx context.Context) error {
+		n, err := mobileapi.Expire(ctx, svc.pool)
+		if n > 0 {
+			log.Info("sync sweep", "expired_tickets", n)
+		}
+		return err
+	})
+	jobs.Add("storage-upkeep", tick, func(ctx context.Context) error {
+		// Storage may have been down at start, or lost its bucket: make sure it is there
+		// before writing to it.
+		if err := svc.store.EnsureBucket(ctx); err != nil {
+			return err
+		}
+		archived, err := svc.checklists.ArchivePending(ctx)
+		if archived > 0 {
+			log.Info("checklist archive", "archived", archived)
+		}
+		expired, err2 := svc.attachments.Expire(ctx)
+		if expired > 0 {
+			log.Info("upload cleanup", "expired_slots", expired)
+		}
+		return errors.Join(err, err2)
+	})
 }

@@ -36,7 +36,7 @@ type Config struct {
 	LogLevel        slog.Level    // LOG_LEVEL: debug, info, warn, error
 	AutoCloseAfter  time.Duration // TICKET_AUTO_CLOSE_AFTER: a resolved ticket closes by itself
 	ReopenWithin    time.Duration // TICKET_REOPEN_WITHIN: how long after resolution a ticket may be reopened
-	SweepInterval   time.Duration // SLA_SWEEP_INTERVAL: how often SLA clocks and dispatch are swept
+	SweepInterval   time.Duration // SLA_SWEEP_INTERVAL: how often the periodic jobs run (SLA, dispatch, sync, storage)
 	DispatchMode    string        // DISPATCH_MODE: auto, suggest or off, where a contract does not say
 	SpeedKPH        float64       // DISPATCH_SPEED_KPH: average driving speed for ETAs
 	Detour          float64       // DISPATCH_DETOUR: road distance over straight-line distance

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,11 @@ func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
+	}
+	// pgxpool's default (four connections on two cores) would leave requests queueing
+	// behind the periodic jobs and dispatch batches; pool_max_conns in the URL decides.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, 12)
 	}
 	// Times rendered by the database (JSON built in SQL) are UTC like the API's.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
