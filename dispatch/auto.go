@@ -66,7 +66,9 @@ const fallbacks = 3
 // dispatchAll dispatches a batch of tickets: each is ranked on its own, and all are
 // placed in one transaction, each with the first of its best engineers who still has
 // room. Within the batch, an engineer's choices are reordered by the load the batch has
-// already given them, as if the tickets had come one after another.
+// already given them, as if the tickets had come one after another. Tickets whose
+// choices all filled up (many at one site, say) are ranked again against the new loads
+// and placed in another round, until a round places nobody.
 func (s *Service) dispatchAll(ctx context.Context, jobs []*job) {
 	ids := make([]uuid.UUID, len(jobs))
 	for i, j := range jobs {
@@ -79,34 +81,49 @@ func (s *Service) dispatchAll(ctx context.Context, jobs []*job) {
 		}
 		return
 	}
+	var waiting []*job
+	for _, j := range jobs {
+		n, ok := needs[j.ticket]
+		switch mode := s.modeOf(n); {
+		case !ok:
+			j.err = apperr.New(apperr.NotFound, "ticket %s not found", j.ticket)
+		case !j.force && mode == "suggest":
+			j.out, j.err = s.suggest(ctx, n)
+		case !j.force && mode != "auto":
+			j.out = Outcome{Reason: "dispatch mode is " + mode}
+		case n.status != string(ticket.New) || n.assigned:
+			j.out = Outcome{Reason: "the ticket is not waiting for an engineer"}
+		default:
+			waiting = append(waiting, j)
+		}
+	}
+	for len(waiting) > 0 {
+		full, placed := s.placeRound(ctx, waiting, needs)
+		waiting = full
+		if placed == 0 {
+			break
+		}
+	}
+	for _, j := range waiting {
+		j.out, j.err = s.unplaced(ctx, j, needs[j.ticket], "every qualified engineer filled up meanwhile")
+	}
+}
+
+// placeRound ranks and places the waiting jobs once. It returns the jobs whose choices
+// were all full, and how many it placed.
+func (s *Service) placeRound(ctx context.Context, waiting []*job, needs map[uuid.UUID]need) ([]*job, int) {
 	var offers []ticket.Offer
 	var offered []*job
 	var choices [][]Candidate
-	planned := map[uuid.UUID]int{} // engineer → tickets this batch means to give them
-	for _, j := range jobs {
-		n, ok := needs[j.ticket]
-		if !ok {
-			j.err = apperr.New(apperr.NotFound, "ticket %s not found", j.ticket)
-			continue
-		}
-		if mode := s.modeOf(n); !j.force && mode != "auto" {
-			j.out = Outcome{Reason: "dispatch mode is " + mode}
-			if mode == "suggest" {
-				j.out, j.err = s.suggest(ctx, n)
-			}
-			continue
-		}
-		if n.status != string(ticket.New) || n.assigned {
-			j.out = Outcome{Reason: "the ticket is not waiting for an engineer"}
-			continue
-		}
-		cands, err := s.rank(ctx, s.pool, n, fallbacks)
+	planned := map[uuid.UUID]int{} // engineer → tickets this round means to give them
+	for _, j := range waiting {
+		cands, err := s.rank(ctx, s.pool, needs[j.ticket], fallbacks)
 		if err != nil {
 			j.err = err
 			continue
 		}
 		if len(cands) == 0 {
-			j.out, j.err = s.unplaced(ctx, j, n, "no engineer qualifies")
+			j.out, j.err = s.unplaced(ctx, j, needs[j.ticket], "no engineer qualifies")
 			continue
 		}
 		for i := range cands {
@@ -123,22 +140,26 @@ func (s *Service) dispatchAll(ctx context.Context, jobs []*job) {
 		offers, offered, choices = append(offers, o), append(offered, j), append(choices, cands)
 	}
 	if len(offers) == 0 {
-		return
+		return nil, 0
 	}
-	placed, err := s.tickets.Place(ctx, offers)
+	places, err := s.tickets.Place(ctx, offers)
+	var full []*job
+	placed := 0
 	for i, j := range offered {
 		switch {
 		case err != nil:
 			j.err = fmt.Errorf("dispatch: place: %w", err)
-		case placed[i].Engineer != nil:
-			k := slices.IndexFunc(choices[i], func(c Candidate) bool { return c.EngineerID == *placed[i].Engineer })
+		case places[i].Engineer != nil:
+			k := slices.IndexFunc(choices[i], func(c Candidate) bool { return c.EngineerID == *places[i].Engineer })
 			j.out = Outcome{Assigned: &choices[i][k]}
-		case placed[i].Changed:
+			placed++
+		case places[i].Changed:
 			j.out = Outcome{Reason: "the ticket changed meanwhile"} // someone assigned or cancelled it
 		default:
-			j.out, j.err = s.unplaced(ctx, j, needs[j.ticket], "every qualified engineer filled up meanwhile")
+			full = append(full, j)
 		}
 	}
+	return full, placed
 }
 
 // unplaced is the outcome for a ticket nobody could take. When the job records it, the

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -361,4 +362,58 @@ func TestABatchSpreadsWorkAsOneByOneWould(t *testing.T) {
 	if jobs[1].out.Assigned.Load != 0 || jobs[0].out.Assigned.Load != 0 {
 		t.Errorf("loads recorded: %d and %d, want both engineers free when chosen", jobs[0].out.Assigned.Load, jobs[1].out.Assigned.Load)
 	}
+}
+
+// Many tickets at one site in one batch all find engineers while any have room, though
+// each was first offered only the same few nearest.
+func TestABurstAtOneSiteFillsEveryFreeEngineer(t *testing.T) {
+	f := newField(t, Options{})
+	site := geo.Point{Lat: 55.75, Lng: 37.62}
+	for i := range 6 {
+		f.engineer(engineerSpec{at: geo.Point{Lat: 55.75 + float64(i)*0.002, Lng: 37.62}, capacity: 1})
+	}
+	var jobs []*job
+	for range 8 {
+		jobs = append(jobs, &job{ticket: f.ticketAt(site), by: ticket.System, record: true})
+	}
+	f.d.dispatchAll(context.Background(), jobs)
+	placed := 0
+	for _, j := range jobs {
+		if j.err != nil {
+			t.Fatal(j.err)
+		}
+		if j.out.Assigned != nil {
+			placed++
+		}
+	}
+	var failed, attempts int
+	if err := f.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM ticket_events WHERE kind = 'dispatch_failed'),
+		(SELECT count(*) FROM dispatch_attempts)`).Scan(&failed, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	if placed != 6 || failed != 2 || attempts != 2 {
+		t.Fatalf("%d placed, %d dispatch_failed events, %d waiting for the sweep; want 6 (every engineer), 2 and 2",
+			placed, failed, attempts)
+	}
+}
+
+// A batch that fails for the database's sake leaves its tickets on the sweep's list.
+func TestAFailedBatchLeavesItsTicketsForTheSweep(t *testing.T) {
+	f := newField(t, Options{})
+	f.engineer(engineerSpec{at: geo.Point{Lat: 55.75, Lng: 37.62}})
+	id := f.ticketAt(geo.Point{Lat: 55.75, Lng: 37.62})
+	j := &job{ticket: id, by: ticket.System, record: true, done: make(chan struct{})}
+	f.d.tickets = failingPlace{f.tickets}
+	f.d.place([]*job{j})
+	var waiting bool
+	if err := f.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM dispatch_attempts WHERE ticket_id = $1)`, id).
+		Scan(&waiting); err != nil || j.err == nil || !waiting {
+		t.Fatalf("after a failed batch: error %v, on the sweep's list %v (%v)", j.err, waiting, err)
+	}
+}
+
+type failingPlace struct{ *ticket.Service }
+
+func (failingPlace) Place(context.Context, []ticket.Offer) ([]ticket.Placed, error) {
+	return nil, errors.New("connection reset")
 }

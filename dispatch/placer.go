@@ -95,9 +95,32 @@ func (s *Service) place(batch []*job) {
 			s.failed(ctx, batch[0].err)
 		}
 		cancel()
+		s.retryLater(batch)
 		for _, j := range batch {
 			close(j.done)
 		}
 	}()
 	s.dispatchAll(ctx, batch)
+}
+
+// retryLater puts the tickets a batch failed on (the database, a timeout, a bug; not the
+// ticket itself) on the sweep's list, so that none waits unnoticed.
+func (s *Service) retryLater(batch []*job) {
+	var ids []uuid.UUID
+	for _, j := range batch {
+		if j.err != nil && j.record {
+			ids = append(ids, j.ticket)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO dispatch_attempts (ticket_id, tried_at)
+		SELECT t.id, $2 FROM tickets t WHERE t.id = ANY ($1)
+		ON CONFLICT (ticket_id) DO UPDATE SET tried_at = $2`, ids, s.now())
+	if err != nil {
+		s.failed(ctx, fmt.Errorf("dispatch: note tickets to retry: %w", err))
+	}
 }

@@ -48,7 +48,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	jobs := schedule.New(pool, log, svc.registry, schedule.Options{})
 	addJobs(jobs, log, svc, cfg)
 	jobs.Start()
-	defer jobs.Stop(context.WithoutCancel(ctx))
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		jobs.Stop(stopCtx)
+	}()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

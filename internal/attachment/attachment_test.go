@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,11 +113,23 @@ func TestMultipartUpload(t *testing.T) {
 		}
 	}
 
-	// One part short: the completed file is too small, so it is removed and the slot
-	// opens a new multipart upload when asked again.
+	// One part short: the upload is left open for the rest, nothing is completed.
 	part(out.Parts, 1)
+	if _, err := w.s.Confirm(ctx, w.engineer, id); fails(t, "confirm one part short", err, apperr.Conflict, "").Message !=
+		fmt.Sprintf("not all parts have been uploaded yet: %d of %d bytes", 5*mib, len(data)) {
+		t.Fatalf("confirm one part short: %v", err)
+	}
+	if status, multipart := w.status(id); status != attachment.Pending || !multipart {
+		t.Fatalf("after an early confirm: %s, multipart upload kept %v", status, multipart)
+	}
+	// The wrong bytes in the second part: the whole file is read through, found not to
+	// be the declared one, removed, and the slot opens a new upload when asked again.
+	wrong := random(1000)
+	if code, msg := put(t, out.Parts[1], wrong); code != http.StatusOK {
+		t.Fatalf("part 2: %d %s", code, msg)
+	}
 	_, err := w.s.Confirm(ctx, w.engineer, id)
-	fails(t, "confirm one part short", err, apperr.Conflict, "size")
+	fails(t, "confirm wrong bytes", err, apperr.Conflict, "sha256")
 	if status, multipart := w.status(id); status != attachment.Pending || multipart || !w.gone(w.ticketA, id) {
 		t.Fatalf("after a refused file: %s, multipart upload kept %v, object gone %v", status, multipart, w.gone(w.ticketA, id))
 	}

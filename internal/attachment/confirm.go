@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -16,59 +17,73 @@ import (
 )
 
 // Confirm makes an uploaded file count, once storage holds an object of the declared
-// size (and checksum, where storage verified one). Its uploader, or office staff who see
-// the ticket, may confirm; confirming again returns the attachment as it is. A stored
-// file that does not match is removed, and the slot stays open for another upload.
+// size and checksum. Its uploader, or office staff who see the ticket, may confirm;
+// confirming again returns the attachment as it is. A stored file that does not match is
+// removed, and the slot stays open for another upload. Storage is asked outside any
+// transaction (one waiting on storage would hold back every device's sync); the
+// confirmation is then recorded in a short one that checks the slot is still pending.
 func (s *Service) Confirm(ctx context.Context, p auth.Principal, id uuid.UUID) (Attachment, error) {
-	// What the stored file was found to be is answered after the commit, so that what
-	// storage already did (a completed multipart upload) is recorded either way.
-	var refused error
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// Locked: two confirms of one file (a retrying device, a dispatcher) take turns.
-		a, err := load(ctx, tx, id, " FOR UPDATE")
-		if err != nil {
+	a, err := load(ctx, s.pool, id, "")
+	if err != nil {
+		return Attachment{}, err
+	}
+	if err := s.mayConfirm(ctx, p, a); err != nil {
+		return Attachment{}, err
+	}
+	if a.Status == Confirmed {
+		return a, nil
+	}
+	if a.Status == Expired || !s.now().Before(a.ExpiresAt) {
+		return Attachment{}, errExpired()
+	}
+	if err := s.check(ctx, a); err != nil {
+		return Attachment{}, fmt.Errorf("attachment: confirm: %w", err)
+	}
+	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		current, err := load(ctx, tx, id, " FOR UPDATE")
+		switch {
+		case err != nil:
 			return err
-		}
-		if err := s.mayConfirm(ctx, p, a); err != nil {
-			return err
-		}
-		if a.Status == Confirmed {
+		case current.Status == Confirmed: // a concurrent confirm got there first
 			return nil
-		}
-		if a.Status == Expired || !s.now().Before(a.ExpiresAt) {
+		case current.Status == Expired:
 			return errExpired()
-		}
-		missing := "the file has not been uploaded yet"
-		if a.uploadID != "" {
-			switch err := s.store.CompleteMultipart(ctx, a.key, a.uploadID); {
-			case errors.Is(err, objstore.ErrNotFound):
-				// No parts yet, or an upload completed by a confirm whose commit was lost:
-				// whether the object is there tells which.
-				missing = "no parts have been uploaded"
-			case err != nil:
-				return err
-			default:
-				// The upload is gone once completed: forget it whatever the checks find,
-				// so that a retried slot opens a new one.
-				if _, err := tx.Exec(ctx, `UPDATE attachments SET upload_id = NULL WHERE id = $1`, id); err != nil {
-					return err
-				}
-			}
-		}
-		if refused = s.verify(ctx, a, missing); refused != nil {
-			return nil
 		}
 		_, err = tx.Exec(ctx, `UPDATE attachments SET status = 'confirmed', confirmed_at = $2, upload_id = NULL
 			WHERE id = $1`, id, s.now())
 		return err
 	})
-	if err == nil {
-		err = refused
-	}
 	if err != nil {
 		return Attachment{}, fmt.Errorf("attachment: confirm: %w", postgres.MapError(err))
 	}
 	return load(ctx, s.pool, id, "")
+}
+
+// check makes sure storage holds the file a declares: a multipart upload is completed
+// first, once all its parts are there.
+func (s *Service) check(ctx context.Context, a Attachment) error {
+	missing := "the file has not been uploaded yet"
+	if a.uploadID != "" {
+		switch err := s.store.CompleteMultipart(ctx, a.key, a.uploadID, a.Size); {
+		case errors.Is(err, objstore.ErrIncomplete):
+			return &apperr.Error{Code: apperr.Conflict, Message: "not all parts have been uploaded yet: " +
+				strings.TrimPrefix(err.Error(), objstore.ErrIncomplete.Error()+": ")}
+		case errors.Is(err, objstore.ErrNotFound):
+			// No parts yet, or completed by a confirm running at the same time (or one
+			// whose record was lost): whether the object is there tells which.
+			missing = "no parts have been uploaded"
+		case err != nil:
+			return err
+		default:
+			// The upload is gone once completed: forget it whatever the checks find, so
+			// that a retried slot opens a new one.
+			if _, err := s.pool.Exec(ctx, `UPDATE attachments SET upload_id = NULL WHERE id = $1 AND upload_id = $2`,
+				a.ID, a.uploadID); err != nil {
+				return err
+			}
+		}
+	}
+	return s.verify(ctx, a, missing)
 }
 
 // verify checks the object stored for a against what was declared; missing says what
@@ -81,6 +96,12 @@ func (s *Service) verify(ctx context.Context, a Attachment, missing string) erro
 	}
 	if err != nil {
 		return err
+	}
+	if o.SHA256 == nil && o.Size == a.Size {
+		// Sent in parts, the file has no checksum storage verified: read it through.
+		if o.SHA256, err = s.store.Hash(ctx, a.key); err != nil {
+			return err
+		}
 	}
 	var field, problem string
 	switch {

@@ -116,7 +116,10 @@ func bytesText(n int64) string {
 // open records the slot a declares, or finds the one a retry asks for again, and makes
 // sure a file that goes in parts has a multipart upload open: a new slot's, or a new one
 // after a confirm completed the last and refused the file. a becomes the slot as stored.
+// Storage is asked outside the transaction, which would otherwise hold back every
+// device's sync while it waits.
 func (s *Service) open(ctx context.Context, a *Attachment, now time.Time) (created bool, err error) {
+	var stored Attachment
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO attachments (id, ticket_id, kind, file_name, content_type, size_bytes,
 			sha256, object_key, public, uploaded_by, created_at, expires_at)
@@ -127,28 +130,36 @@ func (s *Service) open(ctx context.Context, a *Attachment, now time.Time) (creat
 			return err
 		}
 		created = tag.RowsAffected() == 1
-		// Locked, so that a confirm or another retry does not open or complete an upload meanwhile.
-		stored, err := load(ctx, tx, a.ID, " FOR UPDATE")
-		if err != nil {
+		if stored, err = load(ctx, tx, a.ID, ""); err != nil {
 			return err
 		}
 		if !created {
-			if err := retry(stored, *a, now); err != nil {
-				return err
-			}
+			return retry(stored, *a, now)
 		}
-		if stored.Size > s.opts.PartSize && stored.uploadID == "" {
-			if stored.uploadID, err = s.store.StartMultipart(ctx, stored.key, stored.ContentType); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE attachments SET upload_id = $2 WHERE id = $1`, stored.ID, stored.uploadID); err != nil {
-				return err
-			}
-		}
-		*a = stored
 		return nil
 	})
-	return created, err
+	if err != nil {
+		return false, err
+	}
+	if stored.Size > s.opts.PartSize && stored.uploadID == "" {
+		id, err := s.store.StartMultipart(ctx, stored.key, stored.ContentType)
+		if err != nil {
+			return false, err
+		}
+		tag, err := s.pool.Exec(ctx, `UPDATE attachments SET upload_id = $2 WHERE id = $1 AND upload_id IS NULL
+			AND status = 'pending'`, stored.ID, id)
+		if err != nil {
+			return false, err
+		}
+		if tag.RowsAffected() == 0 { // a retry at the same moment opened one first: use it
+			_ = s.store.AbortMultipart(ctx, stored.key, id)
+		}
+		if stored, err = load(ctx, s.pool, stored.ID, ""); err != nil {
+			return false, err
+		}
+	}
+	*a = stored
+	return created, nil
 }
 
 // retry checks that asking for slot a again, when old is already stored under its id, is

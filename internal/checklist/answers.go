@@ -77,13 +77,15 @@ func AttachMatching(ctx context.Context, q postgres.Querier, tickets []uuid.UUID
 // ends, so no resolution slips between a check and a write; the ticket must still be
 // worked on.
 func (s *Service) open(ctx context.Context, p auth.Principal, id uuid.UUID) error {
-	if _, err := s.tickets.Get(ctx, p, id); err != nil {
-		return err
-	}
-	var status ticket.Status
-	if err := postgres.Q(ctx, s.pool).QueryRow(ctx, `SELECT status FROM tickets WHERE id = $1 FOR SHARE`, id).Scan(&status); err != nil {
+	if _, err := postgres.Q(ctx, s.pool).Exec(ctx, `SELECT FROM tickets WHERE id = $1 FOR SHARE`, id); err != nil {
 		return fmt.Errorf("checklist: lock ticket: %w", err)
 	}
+	// Read under the lock: a reassignment committed while it was awaited counts.
+	t, err := s.tickets.Get(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	status := t.Status
 	if slices.Contains([]ticket.Status{ticket.Resolved, ticket.Closed, ticket.Cancelled}, status) {
 		return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("the ticket is %s: its checklists are final", status),
 			Current: map[string]any{"status": status}}

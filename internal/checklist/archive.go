@@ -90,7 +90,7 @@ type DocItem struct {
 	AnsweredAt *time.Time      `json:"answered_at"`
 }
 
-// DocAttachment is a confirmed file of the ticket.
+// DocAttachment is a confirmed public file of the ticket.
 type DocAttachment struct {
 	ID          uuid.UUID `json:"id"`
 	Kind        string    `json:"kind"`
@@ -134,8 +134,9 @@ func (s *Service) document(ctx context.Context, id uuid.UUID, lists []Checklist)
 		}
 		d.Checklists = append(d.Checklists, dc)
 	}
+	// The client reads the act: it lists the files the client may see.
 	rows, err := q.Query(ctx, `SELECT id, kind, file_name, content_type, size_bytes, encode(sha256, 'hex')
-		FROM attachments WHERE ticket_id = $1 AND status = 'confirmed' ORDER BY created_at, id`, id)
+		FROM attachments WHERE ticket_id = $1 AND status = 'confirmed' AND public ORDER BY created_at, id`, id)
 	if err != nil {
 		return d, fmt.Errorf("checklist: archive attachments: %w", err)
 	}
@@ -217,12 +218,14 @@ func (s *Service) queueArchive(ctx context.Context, d Document) error {
 	if err := act.Execute(&page, d); err != nil {
 		return fmt.Errorf("checklist: archive act: %w", err)
 	}
-	prefix := fmt.Sprintf("tickets/%s/archive/%s-", d.Ticket.ID, d.Ticket.ResolvedAt.UTC().Format("20060102T150405Z"))
+	// The archive's own id keeps two resolutions within one second apart.
+	id := uuid.Must(uuid.NewV7())
+	prefix := fmt.Sprintf("tickets/%s/archive/%s-%s-", d.Ticket.ID, d.Ticket.ResolvedAt.UTC().Format("20060102T150405Z"), id)
 	jsum, asum := sha256.Sum256(js), sha256.Sum256(page.Bytes())
 	_, err = postgres.Q(ctx, s.pool).Exec(ctx, `
 		INSERT INTO checklist_archives (id, ticket_id, resolved_at, json_key, json_sha256, act_key, act_sha256, json_doc, act_doc, next_try_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		uuid.Must(uuid.NewV7()), d.Ticket.ID, d.Ticket.ResolvedAt, prefix+"checklists.json", jsum[:], prefix+"act.html",
+		id, d.Ticket.ID, d.Ticket.ResolvedAt, prefix+"checklists.json", jsum[:], prefix+"act.html",
 		asum[:], js, page.Bytes(), s.now())
 	if err != nil {
 		return fmt.Errorf("checklist: archive: %w", err)
@@ -319,39 +322,48 @@ func (s *Service) ArchivePending(ctx context.Context) (int, error) {
 // maxBackoff caps the wait between tries of one archive.
 const maxBackoff = time.Hour
 
+// lease is how long a claimed archive is left to its server before another may try it
+// (the server died, say): longer than two storage calls can take.
+const lease = 10 * time.Minute
+
+// archiveOne stores the archive due first. It is claimed with a lease in one statement
+// and stored outside any transaction: one waiting on storage would hold back every
+// device's sync. Replicas running it at once take different archives.
 func (s *Service) archiveOne(ctx context.Context) (bool, error) {
-	var stored bool
-	var putErr error
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var id, ticketID uuid.UUID
-		var jsonKey, actKey string
-		var jsonDoc, actDoc, jsum, asum []byte
-		var attempts int
-		err := tx.QueryRow(ctx, `SELECT id, ticket_id, json_key, json_doc, json_sha256, act_key, act_doc, act_sha256, attempts
-			FROM checklist_archives WHERE archived_at IS NULL AND next_try_at <= $1
-			ORDER BY next_try_at LIMIT 1 FOR UPDATE SKIP LOCKED`, s.now()).Scan(
-			&id, &ticketID, &jsonKey, &jsonDoc, &jsum, &actKey, &actDoc, &asum, &attempts)
-		if postgres.ErrNoRows(err) {
-			return nil
+	now := s.now()
+	var id, ticketID uuid.UUID
+	var jsonKey, actKey string
+	var jsonDoc, actDoc, jsum, asum []byte
+	var attempts int
+	err := s.pool.QueryRow(ctx, `
+		UPDATE checklist_archives a SET next_try_at = $2, attempts = a.attempts + 1
+		WHERE a.id = (SELECT id FROM checklist_archives WHERE archived_at IS NULL AND next_try_at <= $1
+			ORDER BY next_try_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING a.id, a.ticket_id, a.json_key, a.json_doc, a.json_sha256, a.act_key, a.act_doc, a.act_sha256, a.attempts`,
+		now, now.Add(lease)).Scan(&id, &ticketID, &jsonKey, &jsonDoc, &jsum, &actKey, &actDoc, &asum, &attempts)
+	if postgres.ErrNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checklist: archive: %w", err)
+	}
+	putErr := s.store.Put(ctx, jsonKey, "application/json", jsonDoc)
+	if putErr == nil {
+		putErr = s.store.Put(ctx, actKey, "text/html; charset=utf-8", actDoc)
+	}
+	if putErr != nil {
+		wait := min(time.Minute<<min(attempts-1, 10), maxBackoff)
+		if _, err := s.pool.Exec(ctx, `UPDATE checklist_archives SET last_error = $2, next_try_at = $3 WHERE id = $1`,
+			id, putErr.Error(), s.now().Add(wait)); err != nil {
+			return false, fmt.Errorf("checklist: archive: %w", err)
 		}
-		if err != nil {
-			return err
-		}
-		putErr = s.store.Put(ctx, jsonKey, "application/json", jsonDoc)
-		if putErr == nil {
-			putErr = s.store.Put(ctx, actKey, "text/html; charset=utf-8", actDoc)
-		}
-		if putErr != nil {
-			wait := min(time.Minute<<min(attempts, 10), maxBackoff)
-			_, err := tx.Exec(ctx, `UPDATE checklist_archives SET attempts = attempts + 1, last_error = $2, next_try_at = $3
-				WHERE id = $1`, id, putErr.Error(), s.now().Add(wait))
-			return err
-		}
+		return false, fmt.Errorf("checklist: archive: %w", putErr)
+	}
+	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE checklist_archives SET archived_at = $2, json_doc = NULL, act_doc = NULL,
-			attempts = attempts + 1, last_error = NULL WHERE id = $1`, id, s.now()); err != nil {
+			last_error = NULL WHERE id = $1`, id, s.now()); err != nil {
 			return err
 		}
-		stored = true
 		return s.tickets.AddSystemEvent(postgres.InTx(ctx, tx), ticketID, "checklist_archived", map[string]any{
 			"archive_id": id, "json_key": jsonKey, "json_sha256": hex.EncodeToString(jsum),
 			"act_key": actKey, "act_sha256": hex.EncodeToString(asum)})
@@ -359,8 +371,5 @@ func (s *Service) archiveOne(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("checklist: archive: %w", err)
 	}
-	if putErr != nil {
-		return false, fmt.Errorf("checklist: archive: %w", putErr)
-	}
-	return stored, nil
+	return true, nil
 }

@@ -268,7 +268,9 @@ func TestResolveNeedsRequiredItemsAndArchivesTheChecklist(t *testing.T) {
 		t.Fatalf("the refused resolution left the ticket %s", tk.Status)
 	}
 
-	w.completeAndResolve(id)
+	public := w.attachment(id, "document", "confirmed")
+	w.exec(`UPDATE attachments SET public = true WHERE id = $1`, public)
+	w.completeAndResolve(id) // with a photo the client may not see
 	if _, err := w.answer(w.engineer, id, c, "notes", "late", nil); codeOf(err) != apperr.Conflict {
 		t.Errorf("answering after resolution: %v, want conflict", err)
 	}
@@ -290,7 +292,7 @@ func TestResolveNeedsRequiredItemsAndArchivesTheChecklist(t *testing.T) {
 		t.Fatal(err)
 	}
 	if d.Ticket.ID != id || d.Ticket.ResolutionNote != "Заменён вентилятор" || len(d.Checklists) != 1 ||
-		len(d.Checklists[0].Items) != 7 || len(d.Attachments) != 1 {
+		len(d.Checklists[0].Items) != 7 || len(d.Attachments) != 1 || d.Attachments[0].ID != public {
 		t.Fatalf("archived document = %+v", d)
 	}
 	if it := d.Checklists[0].Items[1]; it.ID != "pressure" || string(it.Answer) != "4.5" || it.AnsweredBy == nil {

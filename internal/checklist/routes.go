@@ -24,11 +24,12 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 			Filter: parseFilter,
 		})
 	templates.Get("/:id/versions/:version", auth.Require(auth.Staff...), web.ByID(func(c *fiber.Ctx, id uuid.UUID) (any, error) {
-		v, err := strconv.Atoi(c.Params("version"))
+		v, err := strconv.ParseInt(c.Params("version"), 10, 32)
 		if err != nil || v < 1 {
 			return nil, apperr.Field("version", "must be a version number")
 		}
-		return s.Template(c.UserContext(), id, &v)
+		version := int(v)
+		return s.Template(c.UserContext(), id, &version)
 	}))
 
 	api.Get("/tickets/:id/checklists", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {

@@ -6,9 +6,11 @@ package objstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -168,13 +170,19 @@ func (s *Store) PresignPart(ctx context.Context, key, uploadID string, n int, ex
 	return Upload{Method: http.MethodPut, URL: u.String()}, nil
 }
 
-// CompleteMultipart joins the parts uploaded so far into the object. It returns
-// ErrNotFound when the upload is unknown (never started, completed or aborted).
-func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string) error {
+// ErrIncomplete says a multipart upload's parts do not add up to the expected size yet:
+// it is left open for the rest.
+var ErrIncomplete = errors.New("objstore: the parts uploaded so far do not make the whole file")
+
+// CompleteMultipart joins the parts of a multipart upload into the object, once they add
+// up to size bytes (ErrIncomplete before). It returns ErrNotFound when the upload is
+// unknown (never started, completed or aborted) or holds no parts.
+func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, size int64) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	core := &minio.Core{Client: s.client}
 	var parts []minio.CompletePart
+	var total int64
 	for marker := 0; ; {
 		res, err := core.ListObjectParts(ctx, s.bucket, key, uploadID, marker, 1000)
 		if err != nil {
@@ -182,14 +190,18 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string) err
 		}
 		for _, p := range res.ObjectParts {
 			parts = append(parts, minio.CompletePart{PartNumber: p.PartNumber, ETag: p.ETag})
+			total += p.Size
 		}
 		if !res.IsTruncated {
 			break
 		}
 		marker = res.NextPartNumberMarker
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(parts) == 0:
 		return ErrNotFound
+	case total != size:
+		return fmt.Errorf("%w: %d of %d bytes", ErrIncomplete, total, size)
 	}
 	if _, err := core.CompleteMultipartUpload(ctx, s.bucket, key, uploadID, parts, minio.PutObjectOptions{}); err != nil {
 		return s.fail("complete multipart upload", err)
@@ -231,6 +243,26 @@ func (s *Store) Stat(ctx context.Context, key string) (Object, error) {
 	}
 	return o, nil
 }
+
+// Hash reads key through and returns its SHA-256, for objects storage holds no checksum
+// of (those uploaded in parts).
+func (s *Store) Hash(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, hashTimeout)
+	defer cancel()
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.fail("hash", err)
+	}
+	defer obj.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, obj); err != nil {
+		return nil, s.fail("hash", err)
+	}
+	return h.Sum(nil), nil
+}
+
+// hashTimeout bounds reading an object through: large files take longer than one call.
+const hashTimeout = 5 * time.Minute
 
 // PresignGet returns a URL that downloads key until it expires, offered as fileName.
 func (s *Store) PresignGet(ctx context.Context, key, fileName string, expires time.Duration) (string, error) {

@@ -89,12 +89,18 @@ func TestMultipartUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CompleteMultipart(ctx, "t/big", id); !errors.Is(err, objstore.ErrNotFound) {
-		t.Fatalf("completing an upload with no parts: %v, want ErrNotFound", err)
-	}
 	parts := [][]byte{make([]byte, 5<<20), []byte("the tail")}
 	rand.Read(parts[0])
+	size := int64(len(parts[0]) + len(parts[1]))
+	if err := s.CompleteMultipart(ctx, "t/big", id, size); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("completing an upload with no parts: %v, want ErrNotFound", err)
+	}
 	for i, p := range parts {
+		if i == 1 {
+			if err := s.CompleteMultipart(ctx, "t/big", id, size); !errors.Is(err, objstore.ErrIncomplete) {
+				t.Fatalf("completing with a part missing: %v, want ErrIncomplete", err)
+			}
+		}
 		up, err := s.PresignPart(ctx, "t/big", id, i+1, time.Minute)
 		if err != nil {
 			t.Fatal(err)
@@ -103,14 +109,18 @@ func TestMultipartUpload(t *testing.T) {
 			t.Fatalf("part %d: %d %s", i+1, code, msg)
 		}
 	}
-	if err := s.CompleteMultipart(ctx, "t/big", id); err != nil {
+	if err := s.CompleteMultipart(ctx, "t/big", id, size); err != nil {
 		t.Fatal(err)
 	}
 	o, err := s.Stat(ctx, "t/big")
-	if err != nil || o.Size != int64(len(parts[0])+len(parts[1])) {
-		t.Fatalf("stat = %+v, %v", o, err)
+	if err != nil || o.Size != size || o.SHA256 != nil {
+		t.Fatalf("stat = %+v, %v; want the size and no checksum", o, err)
 	}
-	if err := s.CompleteMultipart(ctx, "t/big", id); !errors.Is(err, objstore.ErrNotFound) {
+	sum, err := s.Hash(ctx, "t/big")
+	if want := sha256.Sum256(append(parts[0], parts[1]...)); err != nil || !bytes.Equal(sum, want[:]) {
+		t.Fatalf("hash = %x, %v; want %x", sum, err, want)
+	}
+	if err := s.CompleteMultipart(ctx, "t/big", id, size); !errors.Is(err, objstore.ErrNotFound) {
 		t.Fatalf("completing twice: %v, want ErrNotFound", err)
 	}
 

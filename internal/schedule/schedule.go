@@ -194,6 +194,9 @@ func (s *Scheduler) claimAndRun(ctx context.Context, name string, tick time.Time
 // transaction open, which would hold back the sync horizon). Should that connection
 // drop, PostgreSQL releases its locks; the tick claims still keep a tick from running
 // twice.
+// lockTimeout bounds one lock or unlock.
+const lockTimeout = 5 * time.Second
+
 type locks struct {
 	mu   sync.Mutex
 	cfg  *pgx.ConnConfig
@@ -201,6 +204,9 @@ type locks struct {
 }
 
 func (l *locks) exec(ctx context.Context, sql, name string) (bool, error) {
+	// Bounded: a connection that hangs must not hold up every job behind the mutex.
+	ctx, cancel := context.WithTimeout(ctx, lockTimeout)
+	defer cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conn == nil || l.conn.IsClosed() {

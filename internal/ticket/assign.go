@@ -66,6 +66,7 @@ func claim(ctx context.Context, tx pgx.Tx, engineer uuid.UUID, previous *uuid.UU
 
 // engineerState is what an assignment needs to know of a locked engineer.
 type engineerState struct {
+	open    int  // open jobs the engineer has
 	room    int  // open jobs the engineer may still take
 	working bool // the engineer and their user are active
 }
@@ -73,7 +74,7 @@ type engineerState struct {
 // lockEngineers locks engineers' rows in id order (so two transactions never wait on
 // each other crosswise) and reads their room; one that does not exist is missing.
 func lockEngineers(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]engineerState, error) {
-	rows, err := tx.Query(ctx, `SELECT e.id, e.capacity - e.open_jobs, e.active AND u.active
+	rows, err := tx.Query(ctx, `SELECT e.id, e.open_jobs, e.capacity - e.open_jobs, e.active AND u.active
 		FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("ticket: claim engineers: %w", err)
@@ -81,7 +82,7 @@ func lockEngineers(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UU
 	out := map[uuid.UUID]engineerState{}
 	var id uuid.UUID
 	var e engineerState
-	_, err = pgx.ForEachRow(rows, []any{&id, &e.room, &e.working}, func() error { out[id] = e; return nil })
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.open, &e.room, &e.working}, func() error { out[id] = e; return nil })
 	if err != nil {
 		return nil, fmt.Errorf("ticket: claim engineers: %w", err)
 	}
@@ -93,6 +94,7 @@ type placement struct {
 	ticket, site, engineer uuid.UUID
 	by                     uuid.UUID // nobody (uuid.Nil) for the system
 	a                      *Assignment
+	load                   *int // the engineer's open jobs before it; read from the row when nil
 }
 
 // recordAssignments stores the why of assignments. Manual ones get their distance
@@ -102,14 +104,14 @@ func recordAssignments(ctx context.Context, tx pgx.Tx, ps []placement) error {
 	ids, tickets, engineers, sites := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
 	modes, reasons := make([]string, n), make([]map[string]any, n)
 	dist, scores := make([]*float64, n), make([]*float64, n)
-	etas, actors := make([]*int, n), make([]*uuid.UUID, n)
+	etas, loads, actors := make([]*int, n), make([]*int, n), make([]*uuid.UUID, n)
 	for i, p := range ps {
 		a := p.a
 		if a == nil {
 			a = &Assignment{Mode: "manual"}
 		}
 		ids[i], tickets[i], engineers[i], sites[i] = uuid.Must(uuid.NewV7()), p.ticket, p.engineer, p.site
-		modes[i], reasons[i], dist[i], scores[i], etas[i] = a.Mode, a.Reasons, a.DistanceM, a.Score, a.ETASecs
+		modes[i], reasons[i], dist[i], scores[i], etas[i], loads[i] = a.Mode, a.Reasons, a.DistanceM, a.Score, a.ETASecs, p.load
 		if reasons[i] == nil {
 			reasons[i] = map[string]any{}
 		}
@@ -120,11 +122,12 @@ func recordAssignments(ctx context.Context, tx pgx.Tx, ps []placement) error {
 	_, err := tx.Exec(ctx, `
 		INSERT INTO ticket_assignments (id, ticket_id, engineer_id, mode, distance_m, eta_s, load, score, reasons, assigned_by)
 		SELECT x.id, x.ticket_id, e.id, x.mode, coalesce(x.distance_m, ST_Distance(e.position, s.location, false)), x.eta_s,
-			e.open_jobs, x.score, x.reasons, x.assigned_by
-		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::float8[], $7::int[], $8::float8[], $9::jsonb[], $10::uuid[])
-			AS x (id, ticket_id, engineer_id, site_id, mode, distance_m, eta_s, score, reasons, assigned_by)
+			coalesce(x.load, e.open_jobs), x.score, x.reasons, x.assigned_by
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::float8[], $7::int[], $8::float8[], $9::jsonb[],
+			$10::uuid[], $11::int[])
+			AS x (id, ticket_id, engineer_id, site_id, mode, distance_m, eta_s, score, reasons, assigned_by, load)
 		JOIN engineers e ON e.id = x.engineer_id JOIN sites s ON s.id = x.site_id`,
-		ids, tickets, engineers, sites, modes, dist, etas, scores, reasons, actors)
+		ids, tickets, engineers, sites, modes, dist, etas, scores, reasons, actors, loads)
 	if err != nil {
 		return fmt.Errorf("ticket: record assignment: %w", err)
 	}
@@ -216,10 +219,12 @@ func (s *Service) Place(ctx context.Context, offers []Offer) ([]Placed, error) {
 			delete(waiting, o.Ticket) // offered twice: the second finds it taken
 			for _, c := range o.Choices {
 				if e := engineers[c.Engineer]; e.working && e.room > 0 {
-					e.room--
+					load := e.open
+					e.open, e.room = e.open+1, e.room-1
 					engineers[c.Engineer] = e
 					out[i].Engineer = &c.Engineer
-					ps = append(ps, placement{ticket: o.Ticket, site: site, engineer: c.Engineer, by: o.By.UserID, a: &c.Assignment})
+					ps = append(ps, placement{ticket: o.Ticket, site: site, engineer: c.Engineer, by: o.By.UserID,
+						a: &c.Assignment, load: &load})
 					ev := event{ticket: o.Ticket, actor: actorOf(o.By), kind: string(Assign), from: New, to: Assigned, at: now,
 						data: map[string]any{}}
 					ev.assigned(c.Engineer, nil, &c.Assignment)

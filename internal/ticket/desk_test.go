@@ -468,6 +468,16 @@ func TestPlacingABatchCountsTheRoomItTakes(t *testing.T) {
 	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM engineers WHERE open_jobs > capacity`).Scan(&over); err != nil || over != 0 {
 		t.Errorf("%d engineers over capacity (%v)", over, err)
 	}
+	// Two placements on one engineer in one batch record the load each found.
+	d, e := w.file().ID, w.file().ID
+	if _, err := w.s.Place(ctx, []Offer{{Ticket: d, By: System, Choices: both[1:]}, {Ticket: e, By: System, Choices: both[1:]}}); err != nil {
+		t.Fatal(err)
+	}
+	var loads string
+	if err := w.pool.QueryRow(ctx, `SELECT string_agg(load::text, ',' ORDER BY t.number) FROM ticket_assignments a
+		JOIN tickets t ON t.id = a.ticket_id WHERE a.ticket_id IN ($1, $2)`, d, e).Scan(&loads); err != nil || loads != "1,2" {
+		t.Errorf("recorded loads %q (%v), want 1,2", loads, err)
+	}
 	if _, err := w.s.Place(ctx, []Offer{{Ticket: c, By: w.engineer, Choices: both[1:]}}); codeOf(err) != apperr.Forbidden {
 		t.Errorf("an engineer placing tickets: %v, want forbidden", err)
 	}
