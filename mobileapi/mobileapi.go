@@ -20,6 +20,10 @@ import (
 	"fieldsvc/internal/ticket"
 )
 
+// DefaultCursorMaxAge is how long a device may stay away before it must sync from
+// scratch, unless Options say otherwise.
+const DefaultCursorMaxAge = 30 * 24 * time.Hour
+
 // Options tune the sync. Zero values take the defaults noted.
 type Options struct {
 	// Secret signs cursors (at least 32 bytes).
@@ -90,7 +94,7 @@ func NewService(pool *pgxpool.Pool, d Deps, o Options) *Service {
 		o.PageBytes = 1 << 20
 	}
 	if o.CursorMaxAge <= 0 {
-		o.CursorMaxAge = 30 * 24 * time.Hour
+		o.CursorMaxAge = DefaultCursorMaxAge
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -99,6 +103,26 @@ func NewService(pool *pgxpool.Pool, d Deps, o Options) *Service {
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// PruneMutations forgets the mutations pushed before olderThan, in batches. Pass the
+// cursors' maximum age: a device away that long syncs from scratch, and a batch it
+// pushes again after so long is checked mutation by mutation like a new one (comments,
+// time entries and locations are still kept once by their ids). A periodic job runs it.
+func PruneMutations(ctx context.Context, q postgres.Querier, olderThan time.Time) (int, error) {
+	const batch = 5000
+	total := 0
+	for {
+		tag, err := q.Exec(ctx, `DELETE FROM sync_mutations WHERE ctid = ANY (ARRAY(
+			SELECT ctid FROM sync_mutations WHERE applied_at < $1 LIMIT $2))`, olderThan, batch)
+		if err != nil {
+			return total, fmt.Errorf("mobileapi: prune mutations: %w", err)
+		}
+		total += int(tag.RowsAffected())
+		if tag.RowsAffected() < batch {
+			return total, nil
+		}
+	}
+}
 
 // Expire takes finished work off devices once it is older than the days it stays; the
 // periodic sweep runs it.

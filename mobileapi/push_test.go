@@ -213,3 +213,29 @@ func TestARevokedDeviceIsSignedOut(t *testing.T) {
 		t.Fatalf("registering another engineer's device: %v", err)
 	}
 }
+
+func TestOldPushedMutationsArePruned(t *testing.T) {
+	d := newDesk(t, Options{})
+	ctx := context.Background()
+	site, asset := d.site()
+	id := d.ticketFor(0, site, asset)
+	batch := aDay(id)
+	if _, err := d.m.Push(ctx, d.eng[0].p, d.eng[0].device, batch); err != nil {
+		t.Fatal(err)
+	}
+	d.exec(`UPDATE sync_mutations SET applied_at = now() - interval '31 days' WHERE id = ANY ($1)`,
+		[]uuid.UUID{uuid.MustParse(batch[0].ID), uuid.MustParse(batch[1].ID)})
+	n, err := PruneMutations(ctx, d.pool, time.Now().Add(-DefaultCursorMaxAge))
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d (%v), want the 2 older than 30 days", n, err)
+	}
+	again, err := d.m.Push(ctx, d.eng[0].p, d.eng[0].device, batch[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range again {
+		if r.Status != "duplicate" {
+			t.Errorf("a recent mutation pushed again: %d %+v, want duplicate", i, r)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -193,12 +194,16 @@ func addJobs(jobs *schedule.Scheduler, log *slog.Logger, svc *services, cfg conf
 		}
 		return err
 	})
-	jobs.Add("sync-expire", tick, func(ctx context.Context) error {
-		n, err := mobileapi.Expire(ctx, svc.pool)
-		if n > 0 {
-			log.Info("sync sweep", "expired_tickets", n)
+	jobs.Add("sync-upkeep", tick, func(ctx context.Context) error {
+		expired, err := mobileapi.Expire(ctx, svc.pool)
+		if expired > 0 {
+			log.Info("sync sweep", "expired_tickets", expired)
 		}
-		return err
+		pruned, err2 := mobileapi.PruneMutations(ctx, svc.pool, time.Now().Add(-mobileapi.DefaultCursorMaxAge))
+		if pruned > 0 {
+			log.Info("sync sweep", "pruned_mutations", pruned)
+		}
+		return errors.Join(err, err2)
 	})
 	jobs.Add("storage-upkeep", tick, func(ctx context.Context) error {
 		// Storage may have been down at start, or lost its bucket: make sure it is there
