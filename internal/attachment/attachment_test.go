@@ -38,7 +38,7 @@ func TestUploadConfirmAndDownload(t *testing.T) {
 		a.SHA256 != strings.ToLower(in.SHA256) || a.FileName != "chiller.jpg" {
 		t.Fatalf("slot = %+v", a)
 	}
-	if want := w.clock.now().Add(time.Hour); !out.ExpiresAt.Equal(want) || !a.ExpiresAt.Equal(want) {
+	if want := w.clock.Now().Add(time.Hour); !out.ExpiresAt.Equal(want) || !a.ExpiresAt.Equal(want) {
 		t.Fatalf("slot expires at %v (attachment %v), want %v", out.ExpiresAt, a.ExpiresAt, want)
 	}
 	if out.Upload == nil || out.Parts != nil || out.Upload.Headers["Content-Type"] != "image/jpeg" ||
@@ -64,7 +64,7 @@ func TestUploadConfirmAndDownload(t *testing.T) {
 	if code, msg := put(t, *out.Upload, data); code != http.StatusOK {
 		t.Fatalf("upload: %d %s", code, msg)
 	}
-	confirmedAt := w.clock.now()
+	confirmedAt := w.clock.Now()
 	got, err := w.s.Confirm(ctx, w.engineer, a.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestUploadConfirmAndDownload(t *testing.T) {
 	if got.Status != attachment.Confirmed || got.ConfirmedAt == nil || !got.ConfirmedAt.Equal(confirmedAt) {
 		t.Fatalf("confirmed = %+v", got)
 	}
-	w.clock.advance(time.Minute)
+	w.clock.Advance(time.Minute)
 	again, err := w.s.Confirm(ctx, w.engineer, a.ID)
 	if err != nil || again.Status != attachment.Confirmed || !again.ConfirmedAt.Equal(confirmedAt) {
 		t.Fatalf("confirming again: %+v, %v; want it unchanged", again, err)
@@ -82,7 +82,7 @@ func TestUploadConfirmAndDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := w.clock.now().Add(5 * time.Minute); !link.ExpiresAt.Equal(want) {
+	if want := w.clock.Now().Add(5 * time.Minute); !link.ExpiresAt.Equal(want) {
 		t.Fatalf("link expires at %v, want %v", link.ExpiresAt, want)
 	}
 	if code, body := get(t, link.URL); code != http.StatusOK || body != string(data) {
@@ -279,12 +279,12 @@ func TestExpiredSlotsAreCleanedUp(t *testing.T) {
 		t.Fatalf("part: %d %s", code, msg)
 	}
 	kept := w.attach(w.engineer, w.ticketA, []byte("confirmed in time"), false)
-	w.clock.advance(30 * time.Minute)
+	w.clock.Advance(30 * time.Minute)
 	later := w.slot(w.engineer, w.ticketA, photo([]byte("opened later")))
 
 	// Just past its end a slot can no longer be confirmed, but its object is left alone
 	// for a while: an upload that started in time may still be arriving.
-	w.clock.advance(31 * time.Minute)
+	w.clock.Advance(31 * time.Minute)
 	if _, err := w.s.Confirm(ctx, w.engineer, single.Attachment.ID); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("confirm of an ended slot: %v, want a conflict", err)
 	}
@@ -292,7 +292,7 @@ func TestExpiredSlotsAreCleanedUp(t *testing.T) {
 		t.Fatalf("expire right after the end: %d, %v, object gone %v; want nothing touched yet", n, err, w.gone(w.ticketA, single.Attachment.ID))
 	}
 
-	w.clock.advance(15 * time.Minute)
+	w.clock.Advance(15 * time.Minute)
 	n, err := w.s.Expire(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("expire: %d, %v; want the 2 ended slots", n, err)
@@ -336,9 +336,9 @@ func TestAccessByRoleAndCompany(t *testing.T) {
 	ctx := context.Background()
 	// A client's file is public even when asked otherwise; the engineer's is not by default.
 	pub := w.attach(w.clientUserA, w.ticketA, []byte("photo from the store manager"), false)
-	w.clock.advance(time.Second)
+	w.clock.Advance(time.Second)
 	priv := w.attach(w.engineer, w.ticketA, []byte("internal photo of the wiring"), false)
-	w.clock.advance(time.Second)
+	w.clock.Advance(time.Second)
 	pendingData := []byte("still uploading")
 	pending := w.slot(w.engineer, w.ticketA, photo(pendingData)).Attachment
 	if !pub.Public || priv.Public {
@@ -427,7 +427,7 @@ func TestStorageDown(t *testing.T) {
 	w := newWorld(t, attachment.Options{})
 	ctx := context.Background()
 	a := w.attach(w.engineer, w.ticketA, []byte("uploaded while storage was up"), false)
-	w.clock.advance(time.Second)
+	w.clock.Advance(time.Second)
 	pending := w.slot(w.engineer, w.ticketA, photo([]byte("not yet"))).Attachment
 	o := dbtest.StoreOptions(t)
 	o.Endpoint = "127.0.0.1:1" // nothing listens there
@@ -435,7 +435,7 @@ func TestStorageDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	down := attachment.NewService(w.pool, w.tickets, store, attachment.Options{Now: w.clock.now})
+	down := attachment.NewService(w.pool, w.tickets, store, attachment.Options{Now: w.clock.Now})
 
 	before := w.count()
 	if _, _, err := down.Slot(ctx, w.engineer, w.ticketA, photo([]byte("x"))); apperr.CodeOf(err) != apperr.Unavailable {
@@ -462,7 +462,7 @@ func TestSlotRetryAndClosedTickets(t *testing.T) {
 	data := []byte("the same photo, sent twice")
 	in := photo(data)
 	first := w.slot(w.engineer, w.ticketA, in)
-	w.clock.advance(10 * time.Minute)
+	w.clock.Advance(10 * time.Minute)
 	again, created, err := w.s.Slot(ctx, w.engineer, w.ticketA, in)
 	if err != nil || created {
 		t.Fatalf("the same slot again: created %v, %v", created, err)

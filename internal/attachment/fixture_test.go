@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,24 +25,6 @@ import (
 	"fieldsvc/internal/ticket"
 )
 
-// clock is a settable time source shared by the service and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // world is a service desk with two client companies, A and B, each with a site, a user
 // of every role, and company A's ticket in progress with the first engineer; the
 // attachment service runs on a real database and a bucket of its own.
@@ -53,7 +34,7 @@ type world struct {
 	store   *objstore.Store
 	tickets *ticket.Service
 	s       *attachment.Service
-	clock   *clock
+	clock   *dbtest.Clock
 
 	clientA, clientB, siteA, siteB, engineerID uuid.UUID
 
@@ -67,9 +48,9 @@ func newWorld(t *testing.T, o attachment.Options) *world {
 	t.Helper()
 	pool := dbtest.MustPool(t)
 	// On a whole microsecond, as the database keeps it, so that times read back compare equal.
-	w := &world{t: t, pool: pool, store: dbtest.MustStore(t), clock: &clock{t: time.Now().UTC().Truncate(time.Microsecond)}}
-	w.tickets = ticket.NewService(pool, ticket.Options{Now: w.clock.now})
-	o.Now = w.clock.now
+	w := &world{t: t, pool: pool, store: dbtest.MustStore(t), clock: dbtest.NewClock(time.Now().UTC().Truncate(time.Microsecond))}
+	w.tickets = ticket.NewService(pool, ticket.Options{Now: w.clock.Now})
+	o.Now = w.clock.Now
 	w.s = attachment.NewService(pool, w.tickets, w.store, o)
 
 	calendar := uuid.New()

@@ -377,7 +377,7 @@ func TestStorageOutageDuringResolveLosesNothing(t *testing.T) {
 	if n, err := w.s.ArchivePending(ctx); n != 0 || err != nil {
 		t.Fatalf("retrying before the backoff = %d, %v; want nothing yet", n, err)
 	}
-	w.clock.advance(2 * time.Minute)
+	w.clock.Advance(2 * time.Minute)
 	if n, err := w.s.ArchivePending(ctx); n != 1 || err != nil {
 		t.Fatalf("retrying after the backoff = %d, %v; want 1", n, err)
 	}

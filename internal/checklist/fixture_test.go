@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,21 +18,13 @@ import (
 	"fieldsvc/internal/ticket"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 // world is a desk with two client companies (A with a site and a chiller, B), staff, two
 // engineers, and the checklist service on real PostgreSQL and MinIO.
 type world struct {
 	t       *testing.T
 	pool    *pgxpool.Pool
 	store   *objstore.Store
-	clock   *clock
+	clock   *dbtest.Clock
 	tickets *ticket.Service
 	s       *Service
 
@@ -44,9 +35,9 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, pool: dbtest.MustPool(t), store: dbtest.MustStore(t),
-		clock: &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}}
-	w.tickets = ticket.NewService(w.pool, ticket.Options{Now: w.clock.now})
-	w.s = NewService(w.pool, w.tickets, w.store, Options{Now: w.clock.now})
+		clock: dbtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))}
+	w.tickets = ticket.NewService(w.pool, ticket.Options{Now: w.clock.Now})
+	w.s = NewService(w.pool, w.tickets, w.store, Options{Now: w.clock.Now})
 	w.tickets.SetHooks(w.s.Hooks())
 	clientA, clientB := uuid.New(), uuid.New()
 	w.siteA, w.assetA, w.engineerID = uuid.New(), uuid.New(), uuid.New()

@@ -44,7 +44,7 @@ func TestDeadlinesFollowTheContractCalendar(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
-			w.clock.set(msk(tc.filed))
+			w.clock.Set(msk(tc.filed))
 			in := NewTicket{SiteID: str(w.siteA.String()), Kind: "incident", Title: "Течь"}
 			if tc.priority != "" {
 				in.Priority = &tc.priority
@@ -78,7 +78,7 @@ func TestHoursAreTheSitesLocalHours(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.clock.set(msk("2026-11-23 07:30")) // 09:30 in Yekaterinburg, before opening in Moscow
+	w.clock.Set(msk("2026-11-23 07:30")) // 09:30 in Yekaterinburg, before opening in Moscow
 	tk, _, err := w.s.Create(context.Background(), w.clientUserA, NewTicket{SiteID: str(site.String()), Kind: "request", Title: "Замена лампы"})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestNoContractMeansNoClocks(t *testing.T) {
 	if tk.ContractID != nil || tk.SLA.Reaction.DueAt != nil || tk.SLA.Reaction.State != "none" || tk.Priority != "normal" {
 		t.Fatalf("a ticket without contract: %+v", tk)
 	}
-	w.clock.advance(30 * 24 * time.Hour)
+	w.clock.Advance(30 * 24 * time.Hour)
 	if r, err := w.s.Sweep(context.Background()); err != nil || r != (SweepResult{}) {
 		t.Fatalf("the sweep touched a ticket without clocks: %+v %v", r, err)
 	}
@@ -106,14 +106,14 @@ func TestReactionIsMetByAcceptanceOrAPublicStaffAnswer(t *testing.T) {
 	ctx := context.Background()
 
 	onTime := w.ticketIn(Assigned)
-	w.clock.advance(20 * time.Minute)
+	w.clock.Advance(20 * time.Minute)
 	tk := w.do(w.engineer, onTime, Accept, Command{})
-	if tk.SLA.Reaction.State != "met" || !at(tk.SLA.Reaction.MetAt).Equal(w.clock.now()) {
+	if tk.SLA.Reaction.State != "met" || !at(tk.SLA.Reaction.MetAt).Equal(w.clock.Now()) {
 		t.Fatalf("accepted in 20 minutes: %+v", tk.SLA.Reaction)
 	}
 
 	late := w.ticketIn(Assigned)
-	w.clock.advance(2 * time.Hour)
+	w.clock.Advance(2 * time.Hour)
 	if tk := w.do(w.engineer, late, Accept, Command{}); tk.SLA.Reaction.State != "met_late" {
 		t.Fatalf("accepted after two hours: %+v", tk.SLA.Reaction)
 	}
@@ -141,9 +141,9 @@ func TestReactionIsMetByAcceptanceOrAPublicStaffAnswer(t *testing.T) {
 func TestWaitingOnTheClientPausesTheResolutionClock(t *testing.T) {
 	w := newWorld(t)
 	id := w.ticketIn(InProgress) // filed Monday 10:00, due Monday 18:00
-	w.clock.set(msk("2026-11-23 17:00"))
+	w.clock.Set(msk("2026-11-23 17:00"))
 	w.do(w.engineer, id, Wait, Command{WaitingOn: str("client")})
-	w.clock.set(msk("2026-11-24 10:00")) // an hour on Monday and an hour on Tuesday inside hours
+	w.clock.Set(msk("2026-11-24 10:00")) // an hour on Monday and an hour on Tuesday inside hours
 	// The sweep must leave a paused ticket alone even though its old deadline passed.
 	if r, err := w.s.Sweep(context.Background()); err != nil || r.ResolutionBreached != 0 {
 		t.Fatalf("sweep during the pause: %+v %v", r, err)
@@ -159,7 +159,7 @@ func TestWaitingOnTheClientPausesTheResolutionClock(t *testing.T) {
 
 	// Waiting for parts is the service company's own delay: the clock runs on.
 	w.do(w.engineer, id, Wait, Command{WaitingOn: str("parts")})
-	w.clock.advance(30 * time.Minute)
+	w.clock.Advance(30 * time.Minute)
 	tk = w.do(w.engineer, id, Resolve, Command{Note: str("Заменён компрессор")})
 	if tk.SLA.PausedMinutes != 120 || tk.SLA.Resolution.State != "met" || tk.ResolvedAt == nil {
 		t.Fatalf("after parts and resolve: %+v", tk.SLA)
@@ -170,7 +170,7 @@ func TestAPriorityChangeRecomputesTheDeadlines(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	tk := w.file() // Monday 10:00, normal
-	w.clock.set(msk("2026-11-23 10:20"))
+	w.clock.Set(msk("2026-11-23 10:20"))
 	got, err := w.s.Update(ctx, w.dispatcher, tk.ID, Edit{Version: &tk.Version, Priority: str("high")})
 	if err != nil {
 		t.Fatal(err)
@@ -221,21 +221,21 @@ func TestConcurrentSweepsMarkEachTicketOnce(t *testing.T) {
 	w.do(w.engineer, paused, Resume, Command{})
 	w.do(w.engineer, paused, Wait, Command{WaitingOn: str("client")})
 
-	w.clock.set(msk("2026-11-23 10:47"))
+	w.clock.Set(msk("2026-11-23 10:47"))
 	if got := w.sweepers(4, "sla.reaction_at_risk"); got != 0 {
 		t.Fatalf("%d tickets at risk before 80 %% of the time", got)
 	}
-	w.clock.set(msk("2026-11-23 10:50"))
+	w.clock.Set(msk("2026-11-23 10:50"))
 	if got := w.sweepers(4, "sla.reaction_at_risk"); got != n { // the waiting ticket's engineer accepted in time
 		t.Fatalf("%d at-risk events, want %d", got, n)
 	}
-	w.clock.set(msk("2026-11-23 11:05"))
+	w.clock.Set(msk("2026-11-23 11:05"))
 	for range 3 {
 		if got := w.sweepers(4, "sla.reaction_breached"); got != n {
 			t.Fatalf("%d breach events, want %d", got, n)
 		}
 	}
-	w.clock.set(msk("2026-11-24 12:00")) // past every resolution deadline
+	w.clock.Set(msk("2026-11-24 12:00")) // past every resolution deadline
 	if got := w.sweepers(4, "sla.resolution_breached"); got != n {
 		t.Fatalf("%d resolution breaches, want %d: the paused ticket must not be one", got, n)
 	}
@@ -280,9 +280,9 @@ func TestConcurrentFilingGetsUniqueNumbers(t *testing.T) {
 func TestResolvingWhileWaitingOnTheClientJudgesTheMovedDeadline(t *testing.T) {
 	w := newWorld(t)
 	id := w.ticketIn(InProgress) // Monday 10:00, due Monday 18:00
-	w.clock.set(msk("2026-11-23 12:00"))
+	w.clock.Set(msk("2026-11-23 12:00"))
 	w.do(w.engineer, id, Wait, Command{WaitingOn: str("client")})
-	w.clock.set(msk("2026-11-24 12:00")) // 6 + 3 business hours of waiting: 08:00 + 9:00 h from filing is Tuesday 18:00
+	w.clock.Set(msk("2026-11-24 12:00")) // 6 + 3 business hours of waiting: 08:00 + 9:00 h from filing is Tuesday 18:00
 	tk := w.do(w.engineer, id, Resolve, Command{Note: str("Клиент прислал пароль, настроено")})
 	if tk.SLA.PausedMinutes != 540 || tk.SLA.Resolution.State != "met" {
 		t.Fatalf("resolved out of a client wait: paused %d, state %q", tk.SLA.PausedMinutes, tk.SLA.Resolution.State)
@@ -301,7 +301,7 @@ func TestCommandsThatWorsenAClockRecordIt(t *testing.T) {
 		return n
 	}
 	id := w.ticketIn(Resolved) // resolved on time, Monday 10:00
-	w.clock.set(msk("2026-11-24 12:00"))
+	w.clock.Set(msk("2026-11-24 12:00"))
 	tk := w.do(w.clientUserA, id, Reopen, Command{Note: str("Снова течёт")})
 	if tk.SLA.Resolution.State != "breached" || count("sla.resolution_breached") != 1 {
 		t.Fatalf("reopened past its deadline: %q, %d breach events", tk.SLA.Resolution.State, count("sla.resolution_breached"))
@@ -311,20 +311,20 @@ func TestCommandsThatWorsenAClockRecordIt(t *testing.T) {
 	}
 
 	// The exact due instant is late, as the sweep sees it.
-	w.clock.set(msk("2026-11-23 10:00"))
+	w.clock.Set(msk("2026-11-23 10:00"))
 	exact := w.ticketIn(Assigned)
-	w.clock.set(msk("2026-11-23 11:00"))
+	w.clock.Set(msk("2026-11-23 11:00"))
 	if tk := w.do(w.engineer, exact, Accept, Command{}); tk.SLA.Reaction.State != "met_late" {
 		t.Fatalf("accepted at the due instant: %q", tk.SLA.Reaction.State)
 	}
 
 	// A priority change after the reaction leaves it alone; one that makes the
 	// resolution late records the breach.
-	w.clock.set(msk("2026-11-23 10:00"))
+	w.clock.Set(msk("2026-11-23 10:00"))
 	tk = w.file()
 	met := w.do(w.dispatcher, tk.ID, Assign, w.command(Assign))
 	met = w.do(w.engineer, tk.ID, Accept, Command{})
-	w.clock.set(msk("2026-11-23 14:30"))
+	w.clock.Set(msk("2026-11-23 14:30"))
 	got, err := w.s.Update(ctx, w.dispatcher, tk.ID, Edit{Version: &met.Version, Priority: str("critical")})
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +337,7 @@ func TestCommandsThatWorsenAClockRecordIt(t *testing.T) {
 	}
 
 	// Cancelling stops the running clocks.
-	w.clock.set(msk("2026-11-23 10:00"))
+	w.clock.Set(msk("2026-11-23 10:00"))
 	cancelled := w.do(w.dispatcher, w.file().ID, Cancel, Command{Note: str("Дубль")})
 	if cancelled.SLA.Reaction.State != "none" || cancelled.SLA.Resolution.State != "none" {
 		t.Fatalf("cancelled clocks %+v", cancelled.SLA)

@@ -248,11 +248,11 @@ func TestClosingTheLoop(t *testing.T) {
 
 	forgotten := w.ticketIn(Resolved)
 	stale := w.ticketIn(Resolved)
-	w.clock.advance(71 * time.Hour)
+	w.clock.Advance(71 * time.Hour)
 	if r, _ := w.s.Sweep(ctx); r.AutoClosed != 0 {
 		t.Fatalf("closed before %v: %+v", 72*time.Hour, r)
 	}
-	w.clock.advance(2 * time.Hour)
+	w.clock.Advance(2 * time.Hour)
 	if r, err := w.s.Sweep(ctx); err != nil || r.AutoClosed != 3 { // forgotten, stale and unrated
 		t.Fatalf("auto-close: %+v %v", r, err)
 	}
@@ -267,7 +267,7 @@ func TestClosingTheLoop(t *testing.T) {
 	if tk := w.do(w.clientUserA, forgotten, Reopen, Command{Note: str("Опять не работает")}); tk.Status != Assigned || tk.ClosedAt != nil {
 		t.Fatalf("reopened: %+v", tk)
 	}
-	w.clock.advance(12 * 24 * time.Hour)
+	w.clock.Advance(12 * 24 * time.Hour)
 	if _, err := w.s.Do(ctx, w.clientUserA, stale, Reopen, Command{Note: str("Поздно")}); codeOf(err) != apperr.Conflict {
 		t.Fatalf("reopened after the window: %v", err)
 	}

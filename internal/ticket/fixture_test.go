@@ -3,7 +3,6 @@ package ticket
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,26 +14,6 @@ import (
 	"fieldsvc/internal/dbtest"
 	"fieldsvc/internal/geo"
 )
-
-// clock is a settable time source shared by the service and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) advance(d time.Duration) { c.set(c.now().Add(d)) }
 
 var moscow = mustZone("Europe/Moscow")
 
@@ -62,7 +41,7 @@ type world struct {
 	t     *testing.T
 	s     *Service
 	pool  *pgxpool.Pool
-	clock *clock
+	clock *dbtest.Clock
 
 	clientA, clientB, contractA uuid.UUID
 	siteA, siteB, assetA        uuid.UUID
@@ -75,8 +54,8 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	pool := dbtest.MustPool(t)
-	w := &world{t: t, pool: pool, clock: &clock{t: msk("2026-11-23 10:00")}} // a Monday
-	w.s = NewService(pool, Options{AutoCloseAfter: 72 * time.Hour, ReopenWithin: 14 * 24 * time.Hour, Now: w.clock.now})
+	w := &world{t: t, pool: pool, clock: dbtest.NewClock(msk("2026-11-23 10:00"))} // a Monday
+	w.s = NewService(pool, Options{AutoCloseAfter: 72 * time.Hour, ReopenWithin: 14 * 24 * time.Hour, Now: w.clock.Now})
 	ctx := context.Background()
 	exec := func(sql string, args ...any) {
 		t.Helper()
