@@ -3,6 +3,7 @@ package mobileapi
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -118,5 +119,41 @@ func TestChecklistsTravelWithTheirTicketAndAnswersPushOffline(t *testing.T) {
 	other.sync(t, d, 1)
 	if len(other.rows["checklists"]) != 1 {
 		t.Errorf("the new engineer's device holds %d checklists, want 1", len(other.rows["checklists"]))
+	}
+}
+
+// Names a synced row shows from elsewhere (client, comment author, template) reach the
+// device when they change.
+func TestRenamesReachTheDevice(t *testing.T) {
+	d := newDesk(t, Options{})
+	ctx := context.Background()
+	tpl, err := d.checklists.CreateTemplate(ctx, checklist.TemplateInput{Name: "Осмотр",
+		Items: []checklist.Item{{ID: "ok", Type: checklist.YesNo, Label: "Всё в порядке"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, asset := d.site()
+	id := d.ticketFor(0, site, asset)
+	if _, _, err := d.tickets.AddComment(ctx, d.dispatch, id, ticket.NewComment{Body: "Ключи у охраны"}); err != nil {
+		t.Fatal(err)
+	}
+	phone := newReplica()
+	phone.sync(t, d, 0)
+
+	d.exec(`UPDATE clients SET name = 'ООО Клиент Плюс' WHERE id = $1`, d.client)
+	d.exec(`UPDATE users SET full_name = 'Диспетчер Петрова' WHERE id = $1`, d.dispatch.UserID)
+	tpl.Name = "Осмотр оборудования"
+	if _, err := d.checklists.UpdateTemplate(ctx, tpl.ID, checklist.TemplateInput{Name: tpl.Name, Items: tpl.Items}); err != nil {
+		t.Fatal(err)
+	}
+	phone.sync(t, d, 0)
+	for table, want := range map[string]string{"sites": "ООО Клиент Плюс", "comments": "Диспетчер Петрова", "checklists": "Осмотр оборудования"} {
+		found := false
+		for _, row := range phone.rows[table] {
+			found = found || strings.Contains(string(row), want)
+		}
+		if !found {
+			t.Errorf("after the rename the device's %s do not show %q", table, want)
+		}
 	}
 }
