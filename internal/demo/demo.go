@@ -87,6 +87,9 @@ func Load(ctx context.Context, pool *pgxpool.Pool, size Size, seed uint64, passw
 		if err := writeTickets(ctx, tx, ds); err != nil {
 			return err
 		}
+		if err := writeAssignments(ctx, tx, ds); err != nil {
+			return err
+		}
 		return writeChecklists(ctx, tx, ds)
 	})
 	if err != nil {
@@ -460,6 +463,27 @@ func writeTickets(ctx context.Context, tx pgx.Tx, ds *dataset) error {
 	if affected[0] != int64(n) {
 		// Under the advisory lock only a writer that bypasses Load can get here.
 		return fmt.Errorf("demo: insert tickets: %d of %d inserted; tickets changed concurrently", affected[0], n)
+	}
+	return nil
+}
+
+// writeAssignments records why each assigned demo ticket went to its engineer, as a
+// dispatcher's assignment would be: by whom and when (from its assign event) and how far.
+func writeAssignments(ctx context.Context, tx pgx.Tx, ds *dataset) error {
+	ids := make([]uuid.UUID, len(ds.tickets))
+	for i, t := range ds.tickets {
+		ids[i] = t.id
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO ticket_assignments (id, ticket_id, engineer_id, mode, distance_m, load, reasons, assigned_by, created_at)
+		SELECT gen_random_uuid(), t.id, t.assignee_id, 'manual', ST_Distance(e.home_base, s.location, false), 0,
+			'{"note": "demo data"}', ev.actor_id, coalesce(ev.created_at, t.created_at)
+		FROM tickets t JOIN engineers e ON e.id = t.assignee_id JOIN sites s ON s.id = t.site_id
+		LEFT JOIN LATERAL (SELECT actor_id, created_at FROM ticket_events
+			WHERE ticket_id = t.id AND kind = 'assign' ORDER BY created_at DESC LIMIT 1) ev ON true
+		WHERE t.id = ANY ($1) AND NOT EXISTS (SELECT 1 FROM ticket_assignments a WHERE a.ticket_id = t.id)`, ids)
+	if err != nil {
+		return fmt.Errorf("demo: assignments: %w", err)
 	}
 	return nil
 }

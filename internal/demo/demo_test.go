@@ -356,6 +356,10 @@ func TestLoadDemoSize(t *testing.T) {
 	if n := queryInt(t, pool, `SELECT count(DISTINCT asset_type) FROM assets`); n < 8 {
 		t.Errorf("%d asset types, want the whole catalogue", n)
 	}
+	if n := queryInt(t, pool, `SELECT count(*) FROM tickets t WHERE t.assignee_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM ticket_assignments a WHERE a.ticket_id = t.id AND a.engineer_id = t.assignee_id)`); n != 0 {
+		t.Errorf("%d assigned tickets without the record of their assignment", n)
+	}
 	// Open refrigeration faults and elevator tickets carry their checklists, as if filed now.
 	if n := queryInt(t, pool, `SELECT count(*) FROM tickets k JOIN assets a ON a.id = k.asset_id
 		WHERE k.status NOT IN ('resolved', 'closed', 'cancelled') AND k.kind = 'incident' AND a.asset_type = 'refrigeration'
