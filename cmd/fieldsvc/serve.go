@@ -134,6 +134,7 @@ func newApp(cfg config.Config, log *slog.Logger, svc *services) (*fiber.App, err
 		RequestTimeout: cfg.RequestTimeout,
 		BodyLimit:      cfg.BodyLimit,
 		Registry:       svc.registry,
+		TrustedProxies: cfg.TrustedProxies,
 		Ready: []web.Check{
 			{Name: "database", Check: pool.Ping},
 			{Name: "schema", Check: func(ctx context.Context) error { return postgres.CheckSchema(ctx, pool) }},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -26,6 +27,7 @@ type Config struct {
 	UploadMaxBytes  int64         // UPLOAD_MAX_BYTES: the largest file a device may attach
 	UploadSlotTTL   time.Duration // UPLOAD_SLOT_TTL: how long an upload slot waits for its file
 	DownloadURLTTL  time.Duration // DOWNLOAD_URL_TTL: how long a presigned download works
+	TrustedProxies  []string      // TRUSTED_PROXIES: reverse proxies (IPs, CIDRs) whose X-Forwarded-For counts
 	JWTSecret       string        // JWT_SECRET, at least 32 bytes
 	AccessTokenTTL  time.Duration // ACCESS_TOKEN_TTL
 	RefreshTokenTTL time.Duration // REFRESH_TOKEN_TTL
@@ -60,6 +62,7 @@ func Load(getenv func(string) string) (Config, error) {
 		UploadMaxBytes:  int64(r.integer("UPLOAD_MAX_BYTES", 50<<20)),
 		UploadSlotTTL:   r.duration("UPLOAD_SLOT_TTL", time.Hour),
 		DownloadURLTTL:  r.duration("DOWNLOAD_URL_TTL", 5*time.Minute),
+		TrustedProxies:  r.list("TRUSTED_PROXIES"),
 		JWTSecret:       r.str("JWT_SECRET", ""),
 		AccessTokenTTL:  r.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
 		RefreshTokenTTL: r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
@@ -111,6 +114,11 @@ func (c Config) Validate() error {
 	}
 	if c.UploadSlotTTL < time.Minute || c.UploadSlotTTL > 7*24*time.Hour || c.DownloadURLTTL < 10*time.Second || c.DownloadURLTTL > 24*time.Hour {
 		bad("UPLOAD_SLOT_TTL and DOWNLOAD_URL_TTL", "must be 1m–7d and 10s–24h")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			bad("TRUSTED_PROXIES", fmt.Sprintf("lists %q, which is neither an IP address nor a CIDR", p))
+		}
 	}
 	if len(c.JWTSecret) < 32 {
 		bad("JWT_SECRET", "must be at least 32 bytes")
@@ -165,11 +173,11 @@ func (c Config) String() string {
 		"s3_secret_key=%s jwt_secret=%s access_token_ttl=%s refresh_token_ttl=%s request_timeout=%s "+
 		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s ticket_auto_close_after=%s ticket_reopen_within=%s sla_sweep_interval=%s "+
 		"dispatch_mode=%s dispatch_speed_kph=%g dispatch_detour=%g location_fresh_for=%s location_retention=%s "+
-		"s3_public_url=%s upload_max_bytes=%d upload_slot_ttl=%s download_url_ttl=%s",
+		"s3_public_url=%s upload_max_bytes=%d upload_slot_ttl=%s download_url_ttl=%s trusted_proxies=%s",
 		c.HTTPAddr, db, c.S3Endpoint, c.S3Bucket, c.S3UseSSL, c.S3AccessKey, mask(c.S3SecretKey), mask(c.JWTSecret),
 		c.AccessTokenTTL, c.RefreshTokenTTL, c.RequestTimeout, c.BodyLimit, c.BcryptCost, c.LogLevel,
 		c.AutoCloseAfter, c.ReopenWithin, c.SweepInterval, c.DispatchMode, c.SpeedKPH, c.Detour, c.LocationFresh, c.LocationKeep,
-		c.S3PublicURL, c.UploadMaxBytes, c.UploadSlotTTL, c.DownloadURLTTL)
+		c.S3PublicURL, c.UploadMaxBytes, c.UploadSlotTTL, c.DownloadURLTTL, strings.Join(c.TrustedProxies, ","))
 }
 
 func mask(secret string) string {
@@ -183,6 +191,17 @@ func mask(secret string) string {
 type reader struct {
 	getenv func(string) string
 	errs   []error
+}
+
+// list reads a comma-separated list; empty items are dropped.
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, item := range strings.Split(r.getenv(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func (r *reader) str(name, def string) string {

@@ -33,11 +33,12 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	delete(m, "DATABASE_URL")
 	m["JWT_SECRET"] = "short"
 	m["REQUEST_TIMEOUT"] = "soon"
+	m["TRUSTED_PROXIES"] = "10.0.0.0/8, proxy.local"
 	_, err := Load(env(m))
 	if err == nil {
 		t.Fatal("expected an error")
 	}
-	for _, want := range []string{"DATABASE_URL", "JWT_SECRET", "REQUEST_TIMEOUT"} {
+	for _, want := range []string{"DATABASE_URL", "JWT_SECRET", "REQUEST_TIMEOUT", `TRUSTED_PROXIES lists "proxy.local"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
@@ -57,5 +58,14 @@ func TestStringMasksSecrets(t *testing.T) {
 	}
 	if !strings.Contains(s, "127.0.0.1:55432") {
 		t.Errorf("String() hides the database host: %s", s)
+	}
+}
+
+func TestTrustedProxiesAreAList(t *testing.T) {
+	m := validEnv()
+	m["TRUSTED_PROXIES"] = " 10.0.0.0/8 ,, 192.168.1.10"
+	c, err := Load(env(m))
+	if err != nil || strings.Join(c.TrustedProxies, "|") != "10.0.0.0/8|192.168.1.10" {
+		t.Fatalf("trusted proxies %q (%v)", c.TrustedProxies, err)
 	}
 }

@@ -30,6 +30,16 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Ready lists what /readyz checks, by name.
 	Ready []Check
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose X-Forwarded-For is
+	// believed: behind them the client's address (rate limits, logs) comes from it.
+	TrustedProxies []string
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 // Check is one readiness probe: nil means healthy.
@@ -52,6 +62,11 @@ func New(o Options) *fiber.App {
 		ReadTimeout:  o.RequestTimeout + 5*time.Second,
 		WriteTimeout: o.RequestTimeout + 5*time.Second,
 		IdleTimeout:  2 * time.Minute,
+		// Only a listed proxy may name the client; anyone else is taken at their address.
+		ProxyHeader:             proxyHeader(o.TrustedProxies),
+		EnableTrustedProxyCheck: len(o.TrustedProxies) > 0,
+		TrustedProxies:          o.TrustedProxies,
+		EnableIPValidation:      true, // the first address of X-Forwarded-For, not the whole list
 	})
 	m := newMetrics(o.Registry)
 	app.Use(

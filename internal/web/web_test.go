@@ -239,3 +239,30 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 		}
 	}
 }
+
+// Behind a trusted proxy the client's address comes from X-Forwarded-For; from anyone
+// else the header is ignored, so a client cannot pick the address its rate limit counts.
+func TestClientAddressBehindTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		trusted []string
+		want    string
+	}{
+		{[]string{"0.0.0.0/8"}, "203.0.113.7"}, // app.Test's connections come from 0.0.0.0
+		{[]string{"10.0.0.0/8"}, "0.0.0.0"},
+		{nil, "0.0.0.0"},
+	} {
+		app := New(Options{Logger: slog.New(slog.DiscardHandler), RequestTimeout: time.Second, BodyLimit: 1024,
+			Registry: prometheus.NewRegistry(), TrustedProxies: tc.trusted})
+		app.Get("/ip", func(c *fiber.Ctx) error { return c.SendString(c.IP()) })
+		req := httptest.NewRequest("GET", "/ip", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.7, 10.1.2.3")
+		res, err := app.Test(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if string(body) != tc.want {
+			t.Errorf("trusting %v: the client is %q, want %q", tc.trusted, body, tc.want)
+		}
+	}
+}
