@@ -4,23 +4,11 @@
 
 -- +goose Up
 -- +goose StatementBegin
-CREATE FUNCTION sync_restamp_client() RETURNS trigger LANGUAGE plpgsql AS $$
+-- sync_restamp(table, column): re-stamps the rows of table whose column names the row
+-- that changed.
+CREATE FUNCTION sync_restamp() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE sites SET sync_xid = pg_current_xact_id() WHERE client_id = NEW.id;
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION sync_restamp_author() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE comments SET sync_xid = pg_current_xact_id() WHERE author_id = NEW.id;
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION sync_restamp_template() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE ticket_checklists SET sync_xid = pg_current_xact_id() WHERE template_id = NEW.id;
+    EXECUTE format('UPDATE %I SET sync_xid = pg_current_xact_id() WHERE %I = $1', TG_ARGV[0], TG_ARGV[1]) USING NEW.id;
     RETURN NULL;
 END;
 $$;
@@ -28,13 +16,13 @@ $$;
 
 CREATE TRIGGER clients_sync_restamp AFTER UPDATE OF name, phone ON clients FOR EACH ROW
     WHEN (NEW.name IS DISTINCT FROM OLD.name OR NEW.phone IS DISTINCT FROM OLD.phone)
-    EXECUTE FUNCTION sync_restamp_client();
+    EXECUTE FUNCTION sync_restamp('sites', 'client_id');
 CREATE TRIGGER users_sync_restamp AFTER UPDATE OF full_name, role ON users FOR EACH ROW
     WHEN (NEW.full_name IS DISTINCT FROM OLD.full_name OR NEW.role IS DISTINCT FROM OLD.role)
-    EXECUTE FUNCTION sync_restamp_author();
+    EXECUTE FUNCTION sync_restamp('comments', 'author_id');
 CREATE TRIGGER checklist_templates_sync_restamp AFTER UPDATE OF name ON checklist_templates FOR EACH ROW
     WHEN (NEW.name IS DISTINCT FROM OLD.name)
-    EXECUTE FUNCTION sync_restamp_template();
+    EXECUTE FUNCTION sync_restamp('ticket_checklists', 'template_id');
 CREATE INDEX comments_author_idx ON comments (author_id);
 CREATE INDEX ticket_checklists_template_idx ON ticket_checklists (template_id);
 
@@ -43,4 +31,4 @@ DROP INDEX comments_author_idx, ticket_checklists_template_idx;
 DROP TRIGGER checklist_templates_sync_restamp ON checklist_templates;
 DROP TRIGGER users_sync_restamp ON users;
 DROP TRIGGER clients_sync_restamp ON clients;
-DROP FUNCTION sync_restamp_template(), sync_restamp_author(), sync_restamp_client();
+DROP FUNCTION sync_restamp();
