@@ -51,7 +51,7 @@ func newDesk(t *testing.T, o Options) *desk {
 	}
 	o.Secret = []byte("cursor-secret-that-is-long-enough-for-hmac")
 	d.checklists = checklist.NewService(pool, d.tickets, dbtest.MustStore(t), checklist.Options{})
-	d.tickets.SetHooks(d.checklists.Hooks())
+	d.tickets.AddHooks(d.checklists.Hooks())
 	d.m = NewService(pool, Deps{Tickets: d.tickets, Locations: dispatch.NewService(pool, d.tickets, dispatch.Options{}),
 		Sessions: d.auth, Checklists: d.checklists}, o)
 	d.exec(`INSERT INTO calendars (id, name, time_zone, weekly_hours) VALUES ($1, 'Смена', 'Europe/Moscow', '{"mon": [{"start": "09:00", "end": "18:00"}]}')`, d.calendar)

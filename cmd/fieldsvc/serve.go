@@ -112,7 +112,7 @@ func newServices(ctx context.Context, cfg config.Config, log *slog.Logger, pool 
 	s.checklists = checklist.NewService(pool, s.tickets, store, checklist.Options{URLTTL: cfg.DownloadURLTTL})
 	s.attachments = attachment.NewService(pool, s.tickets, store, attachment.Options{MaxBytes: cfg.UploadMaxBytes,
 		SlotTTL: cfg.UploadSlotTTL, URLTTL: cfg.DownloadURLTTL})
-	s.tickets.SetHooks(s.checklists.Hooks())
+	s.tickets.AddHooks(s.checklists.Hooks())
 	s.tickets.OnFiled(func(ctx context.Context, id uuid.UUID) {
 		if _, err := s.dispatcher.AutoDispatch(ctx, id); err != nil { // the sweep tries again
 			log.ErrorContext(ctx, "auto-dispatch failed", "ticket_id", id.String(), "error", err.Error())

@@ -51,9 +51,9 @@ type AnswerInput struct {
 	BaseVersion *int            `json:"base_version"`
 }
 
-// attachMatching gives a new ticket the active templates its kind and asset call for.
-func (s *Service) attachMatching(ctx context.Context, id uuid.UUID) error {
-	return AttachMatching(ctx, postgres.Q(ctx, s.pool), []uuid.UUID{id})
+// attachMatching gives new tickets the active templates their kind and asset call for.
+func (s *Service) attachMatching(ctx context.Context, ids []uuid.UUID) error {
+	return AttachMatching(ctx, postgres.Q(ctx, s.pool), ids)
 }
 
 // AttachMatching gives tickets the checklists of the active templates their kind and
@@ -69,6 +69,22 @@ func AttachMatching(ctx context.Context, q postgres.Querier, tickets []uuid.UUID
 		ON CONFLICT (ticket_id, template_id) DO NOTHING`, tickets)
 	if err != nil {
 		return fmt.Errorf("checklist: attach: %w", err)
+	}
+	return nil
+}
+
+// AttachTemplates gives each ticket the current version of the template at the same
+// position (a maintenance plan's checklist), inside the transaction ctx carries. A
+// template since deactivated is left out.
+func (s *Service) AttachTemplates(ctx context.Context, tickets, templates []uuid.UUID) error {
+	_, err := postgres.Q(ctx, s.pool).Exec(ctx, `
+		INSERT INTO ticket_checklists (id, ticket_id, template_id, template_version)
+		SELECT gen_random_uuid(), x.ticket_id, t.id, t.version
+		FROM unnest($1::uuid[], $2::uuid[]) AS x (ticket_id, template_id)
+			JOIN checklist_templates t ON t.id = x.template_id AND t.active
+		ON CONFLICT (ticket_id, template_id) DO NOTHING`, tickets, templates)
+	if err != nil {
+		return fmt.Errorf("checklist: attach templates: %w", err)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func newWorld(t *testing.T) *world {
 		clock: dbtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))}
 	w.tickets = ticket.NewService(w.pool, ticket.Options{Now: w.clock.Now})
 	w.s = NewService(w.pool, w.tickets, w.store, Options{Now: w.clock.Now})
-	w.tickets.SetHooks(w.s.Hooks())
+	w.tickets.AddHooks(w.s.Hooks())
 	clientA, clientB := uuid.New(), uuid.New()
 	w.siteA, w.assetA, w.engineerID = uuid.New(), uuid.New(), uuid.New()
 	w.exec(`INSERT INTO clients (id, name) VALUES ($1, 'ООО Альфа'), ($2, 'ООО Бета')`, clientA, clientB)

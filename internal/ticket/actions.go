@@ -177,8 +177,8 @@ func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action
 		if err := ch.apply(ctx, tx, id, e.to, e.at); err != nil {
 			return err
 		}
-		if action == Resolve {
-			return hook(ctx, tx, s.hooks.Resolving, id)
+		if action == Resolve || action == Cancel {
+			return s.finishing(ctx, tx, action, id)
 		}
 		return nil
 	})

@@ -186,7 +186,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in NewTicket) (T
 		if err := setSkills(ctx, tx, f.id, f.requiredSkillIDs); err != nil {
 			return err
 		}
-		if err := hook(ctx, tx, s.hooks.Filing, f.id); err != nil {
+		if err := s.filing(ctx, tx, []uuid.UUID{f.id}); err != nil {
 			return err
 		}
 		return addEvent(ctx, tx, event{ticket: f.id, actor: &p.UserID, kind: "created", to: New, at: now,

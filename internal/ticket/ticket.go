@@ -32,7 +32,7 @@ type Service struct {
 	opts    Options
 	now     func() time.Time
 	onFiled func(ctx context.Context, id uuid.UUID)
-	hooks   Hooks
+	hooks   []Hooks
 }
 
 // OnFiled sets what runs after a ticket is filed, before the answer goes back (dispatch
@@ -42,22 +42,44 @@ func (s *Service) OnFiled(fn func(ctx context.Context, id uuid.UUID)) { s.onFile
 // Hooks let other packages take part in a ticket's transaction: ctx carries it
 // (postgres.Q reads through it), and an error undoes the whole command.
 type Hooks struct {
-	// Filing runs once a new ticket's row is written (checklists attach to it there).
-	Filing func(ctx context.Context, id uuid.UUID) error
+	// Filing runs once new tickets' rows are written (checklists attach to them there).
+	Filing func(ctx context.Context, ids []uuid.UUID) error
 	// Resolving runs once a ticket is marked resolved; it may refuse the resolution with
 	// an apperr (a checklist with required items left, say).
 	Resolving func(ctx context.Context, id uuid.UUID) error
+	// Cancelling runs once a ticket is marked cancelled.
+	Cancelling func(ctx context.Context, id uuid.UUID) error
 }
 
-// SetHooks sets the Hooks.
-func (s *Service) SetHooks(h Hooks) { s.hooks = h }
+// AddHooks adds h to the hooks that run, after those added before.
+func (s *Service) AddHooks(h Hooks) { s.hooks = append(s.hooks, h) }
 
-// hook runs fn, if set, inside tx.
-func hook(ctx context.Context, tx pgx.Tx, fn func(ctx context.Context, id uuid.UUID) error, id uuid.UUID) error {
-	if fn == nil {
-		return nil
+// filing runs the Filing hooks inside tx.
+func (s *Service) filing(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) error {
+	for _, h := range s.hooks {
+		if h.Filing != nil {
+			if err := h.Filing(postgres.InTx(ctx, tx), ids); err != nil {
+				return err
+			}
+		}
 	}
-	return fn(postgres.InTx(ctx, tx), id)
+	return nil
+}
+
+// finishing runs the Resolving or Cancelling hooks, as action calls for, inside tx.
+func (s *Service) finishing(ctx context.Context, tx pgx.Tx, action Action, id uuid.UUID) error {
+	for _, h := range s.hooks {
+		fn := h.Resolving
+		if action == Cancel {
+			fn = h.Cancelling
+		}
+		if fn != nil {
+			if err := fn(postgres.InTx(ctx, tx), id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // NewService returns a Service.
@@ -91,6 +113,10 @@ type Ticket struct {
 	Description    string     `json:"description"`
 	RequiredSkills []Skill    `json:"required_skills"`
 	AssigneeID     *uuid.UUID `json:"assignee_id"`
+	// ScheduledFor is when planned (preventive) work is due; DispatchAfter is when it goes
+	// to auto-dispatch, until it has.
+	ScheduledFor   *time.Time `json:"scheduled_for"`
+	DispatchAfter  *time.Time `json:"dispatch_after"`
 	SLA            SLA        `json:"sla"`
 	ResolvedAt     *time.Time `json:"resolved_at"`
 	ClosedAt       *time.Time `json:"closed_at"`
@@ -140,7 +166,7 @@ const ticketSelect = `SELECT t.id, t.number, t.client_id, t.contract_id, t.site_
 	t.status, t.waiting_on, t.title, t.description,
 	(SELECT coalesce(jsonb_agg(jsonb_build_object('id', k.id, 'code', k.code, 'name', k.name) ORDER BY k.code), '[]')
 	 FROM ticket_skills ts JOIN skills k ON k.id = ts.skill_id WHERE ts.ticket_id = t.id),
-	t.assignee_id, t.reaction_minutes, t.reaction_due_at, t.reaction_state, t.first_response_at,
+	t.assignee_id, t.scheduled_for, t.dispatch_after, t.reaction_minutes, t.reaction_due_at, t.reaction_state, t.first_response_at,
 	t.resolution_minutes, t.resolution_due_at, t.resolution_state, t.paused_minutes, t.paused_since,
 	t.resolved_at, t.closed_at, t.resolution_note, t.csat, t.csat_comment, t.rated_at, t.reopen_count,
 	t.version, t.created_by, t.created_at, t.updated_at
@@ -153,7 +179,7 @@ func scanTicket(row pgx.Row) (Ticket, error) {
 	var ratedAt *time.Time
 	err := row.Scan(&t.ID, &t.Number, &t.ClientID, &t.ContractID, &t.SiteID, &t.AssetID, &t.Kind, &t.Priority,
 		&t.Status, &t.WaitingOn, &t.Title, &t.Description, &t.RequiredSkills,
-		&t.AssigneeID, &t.SLA.Reaction.Minutes, &t.SLA.Reaction.DueAt, &t.SLA.Reaction.State, &t.SLA.Reaction.MetAt,
+		&t.AssigneeID, &t.ScheduledFor, &t.DispatchAfter, &t.SLA.Reaction.Minutes, &t.SLA.Reaction.DueAt, &t.SLA.Reaction.State, &t.SLA.Reaction.MetAt,
 		&t.SLA.Resolution.Minutes, &t.SLA.Resolution.DueAt, &t.SLA.Resolution.State, &t.SLA.PausedMinutes, &t.SLA.PausedSince,
 		&t.ResolvedAt, &t.ClosedAt, &t.ResolutionNote, &score, &comment, &ratedAt, &t.ReopenCount,
 		&t.Version, &t.CreatedBy, &t.CreatedAt, &t.UpdatedAt)
