@@ -44,14 +44,16 @@ const batchPerTicket = 25
 // maxBatch bounds the tickets one plan considers.
 const maxBatch = 300
 
-// PreviewBatch plans the assignment of up to limit waiting tickets (oldest first): a
+// PreviewBatch plans the assignment of up to limit waiting tickets (oldest first; planned
+// work only once it is released for dispatch): a
 // min-cost assignment over every ticket's qualified engineers, each engineer offering as
 // many places as their free capacity. Nothing is assigned until the plan is applied.
 func (s *Service) PreviewBatch(ctx context.Context, limit int) (BatchPlan, error) {
 	if limit <= 0 || limit > maxBatch {
 		limit = maxBatch
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id FROM tickets WHERE status = 'new' AND assignee_id IS NULL ORDER BY id LIMIT $1`, limit)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM tickets
+		WHERE status = 'new' AND assignee_id IS NULL AND dispatch_after IS NULL ORDER BY id LIMIT $1`, limit)
 	if err != nil {
 		return BatchPlan{}, fmt.Errorf("dispatch: batch: %w", err)
 	}

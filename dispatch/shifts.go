@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"fieldsvc/internal/catalog"
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/sla"
 )
@@ -45,29 +46,8 @@ func (c *shiftCache) openAt(ctx context.Context, q postgres.Querier, now time.Ti
 }
 
 func (c *shiftCache) load(ctx context.Context, q postgres.Querier) error {
-	rows, err := q.Query(ctx, `SELECT id, time_zone, jsonb_build_object('weekly_hours', weekly_hours,
-		'holidays', to_jsonb(holidays), 'working_days', working_days) FROM calendars`)
+	cals, err := catalog.Compiled(ctx, q)
 	if err != nil {
-		return fmt.Errorf("dispatch: shift calendars: %w", err)
-	}
-	defer rows.Close()
-	cals := map[uuid.UUID]sla.Calendar{}
-	for rows.Next() {
-		var id uuid.UUID
-		var zone string
-		var spec sla.Spec
-		if err := rows.Scan(&id, &zone, &spec); err != nil {
-			return fmt.Errorf("dispatch: shift calendars: %w", err)
-		}
-		loc, err := time.LoadLocation(zone)
-		if err != nil {
-			continue // the catalog checks zones; an unknown one means nobody is on that shift
-		}
-		if cal, err := sla.Compile(spec, loc); err == nil {
-			cals[id] = cal
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("dispatch: shift calendars: %w", err)
 	}
 	c.cals, c.loaded = cals, time.Now()

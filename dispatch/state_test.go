@@ -287,3 +287,37 @@ func TestCrosswiseReassignmentsDoNotDeadlock(t *testing.T) {
 		}
 	}
 }
+
+func TestPlannedWorkGoesToDispatchAtItsTime(t *testing.T) {
+	f := newField(t, Options{})
+	ctx := context.Background()
+	e := f.engineer(engineerSpec{at: geo.Point{Lat: 55.7, Lng: 37.6}})
+	later, due := f.ticketAt(geo.Point{Lat: 55.71, Lng: 37.61}), f.ticketAt(geo.Point{Lat: 55.72, Lng: 37.62})
+	f.exec(`UPDATE tickets SET kind = 'preventive', scheduled_for = $3::timestamptz, dispatch_after = $3::timestamptz - interval '1 day'
+		WHERE id = $1 OR id = $2`, later, due, fixedNow.Add(48*time.Hour))
+	f.exec(`UPDATE tickets SET dispatch_after = $2 WHERE id = $1`, due, fixedNow.Add(-time.Minute))
+	if plan, err := f.d.PreviewBatch(ctx, 10); err != nil || len(plan.Assignments) != 0 {
+		t.Fatalf("batch planning took work not yet released: %+v %v", plan, err)
+	}
+	r, err := f.d.Sweep(ctx, time.Hour)
+	if err != nil || r.Released != 1 || r.Dispatched != 1 {
+		t.Fatalf("sweep: %+v %v", r, err)
+	}
+	var assignee *uuid.UUID
+	var after *time.Time
+	if err := f.pool.QueryRow(ctx, `SELECT assignee_id, dispatch_after FROM tickets WHERE id = $1`, due).Scan(&assignee, &after); err != nil {
+		t.Fatal(err)
+	}
+	if assignee == nil || *assignee != e || after != nil {
+		t.Fatalf("released work: assignee %v, dispatch_after %v", assignee, after)
+	}
+	if err := f.pool.QueryRow(ctx, `SELECT assignee_id, dispatch_after FROM tickets WHERE id = $1`, later).Scan(&assignee, &after); err != nil {
+		t.Fatal(err)
+	}
+	if assignee != nil || after == nil {
+		t.Fatalf("work due for dispatch tomorrow was touched: assignee %v, dispatch_after %v", assignee, after)
+	}
+	if again, err := f.d.Sweep(ctx, time.Hour); err != nil || again.Released != 0 || again.Dispatched != 0 {
+		t.Fatalf("a second sweep: %+v %v", again, err)
+	}
+}

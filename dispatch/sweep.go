@@ -15,6 +15,7 @@ import (
 type SweepResult struct {
 	BackHome   int // engineers whose location went stale, placed at home again
 	Pruned     int // trail points older than the retention
+	Released   int // planned work orders whose time to dispatch came
 	Dispatched int // waiting tickets that found an engineer
 }
 
@@ -22,8 +23,9 @@ type SweepResult struct {
 const retryBatch = 200
 
 // Sweep keeps dispatch's picture current: stale locations give way to home bases, the
-// location trail is pruned to its retention, and tickets of auto-dispatch contracts that
-// nobody could take (at night, say) are tried again as shifts open. Safe to run on
+// location trail is pruned to its retention, planned work is released for dispatch at its
+// time, and tickets of auto-dispatch contracts that nobody could take (at night, say) are
+// tried again as shifts open. Safe to run on
 // several servers at once: each step is one conditional statement or a capacity claim.
 func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResult, error) {
 	var r SweepResult
@@ -39,6 +41,20 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResu
 		return r, fmt.Errorf("dispatch: prune locations: %w", err)
 	}
 	r.Pruned = int(tag.RowsAffected())
+
+	// Planned work falls due for dispatch: it joins the waiting tickets, first in line.
+	// Released once, whatever became of it meanwhile (a dispatcher may have assigned it).
+	tag, err = s.pool.Exec(ctx, `
+		WITH due AS (
+			UPDATE tickets SET dispatch_after = NULL WHERE dispatch_after <= $1
+			RETURNING id, status = 'new' AND assignee_id IS NULL AS waiting)
+		INSERT INTO dispatch_attempts (ticket_id, tried_at)
+		SELECT id, '-infinity' FROM due WHERE waiting
+		ON CONFLICT (ticket_id) DO NOTHING`, now)
+	if err != nil {
+		return r, fmt.Errorf("dispatch: release planned work: %w", err)
+	}
+	r.Released = int(tag.RowsAffected())
 
 	// Only tickets auto-dispatch failed on, longest-waiting first: one a dispatcher
 	// unassigned by hand is theirs, and old hopeless tickets do not starve new ones.

@@ -142,3 +142,12 @@ func (w *world) generate() GenerateResult {
 
 func str(s string) *string { return &s }
 func num(n int) *int       { return &n }
+
+func mustParse(t *testing.T, s string) uuid.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -71,9 +71,6 @@ type GenerateResult struct {
 	WorkOrders int // work orders made
 }
 
-// generateBatch is how many plans one transaction takes.
-const generateBatch = 1000
-
 // Generate makes work orders for every plan whose horizon has reached its next
 // occurrence. It reads only those plans, through their generate_at index. Plans are
 // claimed with SKIP LOCKED, so concurrent generators share the work, and the (plan, due)
@@ -85,7 +82,7 @@ func (s *Service) Generate(ctx context.Context) (GenerateResult, error) {
 		err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 			rows, err := tx.Query(ctx, dueSelect+`
 				WHERE p.active AND p.generate_at <= $1
-				ORDER BY p.generate_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED`, s.now(), generateBatch)
+				ORDER BY p.generate_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED`, s.now(), s.opts.BatchSize)
 			if err != nil {
 				return err
 			}
@@ -102,7 +99,7 @@ func (s *Service) Generate(ctx context.Context) (GenerateResult, error) {
 		if err != nil {
 			return r, fmt.Errorf("maintenance: generate: %w", err)
 		}
-		if n < generateBatch {
+		if n < s.opts.BatchSize {
 			return r, nil
 		}
 	}

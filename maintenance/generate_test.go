@@ -113,6 +113,8 @@ func TestConcurrentGeneratorsMakeEachOccurrenceOnce(t *testing.T) {
 			uuid.New(), asset, []string{"0 9 * * *", "15 14 * * 2,5", "0 8 1,15 * *"}[i%3], start)
 	}
 	w.clock.Set(start.Add(40 * 24 * time.Hour))
+	// Small batches, so that the three interleave many transactions.
+	gen := NewService(w.pool, w.tickets, w.s.checklists, Options{Now: w.clock.Now, BatchSize: 7})
 	var wg sync.WaitGroup
 	results := make([]GenerateResult, 3)
 	errs := make([]error, 3)
@@ -120,7 +122,7 @@ func TestConcurrentGeneratorsMakeEachOccurrenceOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = w.s.Generate(w.ctx)
+			results[i], errs[i] = gen.Generate(w.ctx)
 		}()
 	}
 	wg.Wait()

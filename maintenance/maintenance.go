@@ -17,9 +17,12 @@ import (
 // Options configure the Service.
 type Options struct {
 	// HorizonDays and LeadHours are a new plan's when it does not say: how far ahead work
-	// orders are made, and how long before they are due they go to auto-dispatch.
+	// orders are made (30 days when zero), and how long before they are due they go to
+	// auto-dispatch.
 	HorizonDays int
 	LeadHours   int
+	// BatchSize is how many plans one generator transaction takes (1000 when zero).
+	BatchSize int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -45,8 +48,8 @@ func NewService(pool *pgxpool.Pool, tickets *ticket.Service, checklists Checklis
 	if o.HorizonDays <= 0 {
 		o.HorizonDays = 30
 	}
-	if o.LeadHours <= 0 {
-		o.LeadHours = 24
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
 	}
 	return &Service{pool: pool, tickets: tickets, checklists: checklists, opts: o}
 }

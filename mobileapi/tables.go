@@ -69,7 +69,7 @@ var tables = []table{
 			'asset_id', x.asset_id, 'kind', x.kind, 'priority', x.priority, 'status', x.status, 'waiting_on', x.waiting_on,
 			'title', x.title, 'description', x.description, 'version', x.version,
 			'required_skill_ids', (SELECT coalesce(jsonb_agg(ts.skill_id ORDER BY ts.skill_id), '[]') FROM ticket_skills ts WHERE ts.ticket_id = x.id),
-			'reaction_due_at', x.reaction_due_at, 'resolution_due_at', x.resolution_due_at,
+			'scheduled_for', x.scheduled_for, 'reaction_due_at', x.reaction_due_at, 'resolution_due_at', x.resolution_due_at,
 			'reaction_state', x.reaction_state, 'resolution_state', x.resolution_state,
 			'resolution_note', x.resolution_note, 'created_at', x.created_at, 'updated_at', x.updated_at)`)},
 	{"comments", child(`comments x JOIN users u ON u.id = x.author_id`,

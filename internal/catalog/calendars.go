@@ -293,3 +293,35 @@ func (s *Service) GetCalendar(ctx context.Context, id uuid.UUID) (Calendar, erro
 func (s *Service) ListCalendars(ctx context.Context, f Filter, p page.Request) (page.Page[Calendar], error) {
 	return calendars.list(ctx, s.pool, f, postgres.Where{}, p)
 }
+
+// Compiled returns every calendar compiled in its own time zone, by id: engineers'
+// shifts as dispatch and the maintenance load read them. A calendar whose zone this
+// machine does not know is left out: nobody is on that shift.
+func Compiled(ctx context.Context, q postgres.Querier) (map[uuid.UUID]sla.Calendar, error) {
+	rows, err := q.Query(ctx, `SELECT id, time_zone, jsonb_build_object('weekly_hours', weekly_hours,
+		'holidays', to_jsonb(holidays), 'working_days', working_days) FROM calendars`)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: calendars: %w", err)
+	}
+	defer rows.Close()
+	cals := map[uuid.UUID]sla.Calendar{}
+	for rows.Next() {
+		var id uuid.UUID
+		var zone string
+		var spec sla.Spec
+		if err := rows.Scan(&id, &zone, &spec); err != nil {
+			return nil, fmt.Errorf("catalog: calendars: %w", err)
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			continue // the catalog checks zones when calendars are saved
+		}
+		if cal, err := sla.Compile(spec, loc); err == nil {
+			cals[id] = cal
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: calendars: %w", err)
+	}
+	return cals, nil
+}

@@ -319,6 +319,14 @@ func (c Calendar) Minutes(from, to time.Time) int {
 	return minutes
 }
 
+// Location is the time zone the calendar's hours are read in.
+func (c Calendar) Location() *time.Location {
+	if c.loc == nil {
+		return time.UTC
+	}
+	return c.loc
+}
+
 // IsOpen reports whether t is inside working hours.
 func (c Calendar) IsOpen(t time.Time) bool {
 	if c.open24() {
