@@ -44,17 +44,17 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (SweepResu
 
 	// Planned work falls due for dispatch: it joins the waiting tickets, first in line.
 	// Released once, whatever became of it meanwhile (a dispatcher may have assigned it).
-	tag, err = s.pool.Exec(ctx, `
+	if err := s.pool.QueryRow(ctx, `
 		WITH due AS (
 			UPDATE tickets SET dispatch_after = NULL WHERE dispatch_after <= $1
-			RETURNING id, status = 'new' AND assignee_id IS NULL AS waiting)
-		INSERT INTO dispatch_attempts (ticket_id, tried_at)
-		SELECT id, '-infinity' FROM due WHERE waiting
-		ON CONFLICT (ticket_id) DO NOTHING`, now)
-	if err != nil {
+			RETURNING id, status = 'new' AND assignee_id IS NULL AS waiting),
+		queued AS (
+			INSERT INTO dispatch_attempts (ticket_id, tried_at)
+			SELECT id, '-infinity' FROM due WHERE waiting
+			ON CONFLICT (ticket_id) DO NOTHING)
+		SELECT count(*) FROM due`, now).Scan(&r.Released); err != nil {
 		return r, fmt.Errorf("dispatch: release planned work: %w", err)
 	}
-	r.Released = int(tag.RowsAffected())
 
 	// Only tickets auto-dispatch failed on, longest-waiting first: one a dispatcher
 	// unassigned by hand is theirs, and old hopeless tickets do not starve new ones.

@@ -56,7 +56,8 @@ var (
 // An occurrence needing two skills counts under both.
 type Bucket struct {
 	Period string `json:"period"` // the day, or the Monday of the week
-	// Key is the site or the skill; null under skill is work that needs no particular one.
+	// Key is the site or the skill; absent under skill for work that needs no particular
+	// one, and without a breakdown.
 	Key         *uuid.UUID `json:"key,omitempty"`
 	Name        string     `json:"name,omitempty"`
 	Occurrences int        `json:"occurrences"`
@@ -222,9 +223,12 @@ func (s *Service) expand(ctx context.Context, q ForecastQuery) ([]planned, map[u
 			if pr.d.loc, err = time.LoadLocation(zone); err != nil {
 				return err
 			}
-			if err := pr.project(q.Range, &list); err != nil {
+			one := []due{pr.d}
+			if err := s.compile(one); err != nil {
 				return err
 			}
+			pr.d = one[0]
+			pr.project(q.Range, &list)
 			if len(list) > maxForecast {
 				return apperr.New(apperr.Invalid, "the forecast has more than %d occurrences: narrow the range or filter it", maxForecast)
 			}
@@ -256,7 +260,7 @@ type projection struct {
 }
 
 // project appends the plan's occurrences within r that are not work orders yet.
-func (pr *projection) project(r Range, list *[]planned) error {
+func (pr *projection) project(r Range, list *[]planned) {
 	d := &pr.d
 	end := dayStart(r.To, d.loc)
 	add := func(at time.Time) {
@@ -273,19 +277,14 @@ func (pr *projection) project(r Range, list *[]planned) error {
 			add(*at)
 			at = ptr(afterDays(*at, *d.intervalDays, d.timeOfDay, d.loc))
 		}
-		return nil
+		return
 	}
 	if d.nextDue == nil {
-		return nil
+		return
 	}
-	rule, err := d.rule()
-	if err != nil {
-		return err
-	}
-	for at := *d.nextDue; !at.IsZero() && at.Before(end) && d.before(at); at = rule.next(at, d.loc) {
+	for at := *d.nextDue; !at.IsZero() && at.Before(end) && d.before(at); at = d.rule.next(at, d.loc) {
 		add(at)
 	}
-	return nil
 }
 
 // localDay is t's date in loc, written in UTC.

@@ -2,7 +2,9 @@ package maintenance
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +31,7 @@ type due struct {
 	nextDue      *time.Time
 	loc          *time.Location
 	usable       bool // the plan is active and its asset and site are in service
+	rule         rule // cron plans' compiled expression (see compile)
 }
 
 const dueSelect = `SELECT p.id, p.asset_id, p.name, p.description, p.cron, p.interval_days,
@@ -51,13 +54,21 @@ func scanDue(row pgx.CollectableRow) (due, error) {
 	return d, nil
 }
 
-// rule parses the plan's cron expression (checked when it was saved).
-func (d due) rule() (rule, error) {
-	r, err := parseRule(*d.cron)
-	if err != nil {
-		return r, fmt.Errorf("maintenance: plan %s: cron %q: %w", d.id, *d.cron, err)
+// compile sets the compiled rule of the cron plans: plans share a few expressions, each
+// compiled once per Service.
+func (s *Service) compile(plans []due) error {
+	s.rulesMu.Lock()
+	defer s.rulesMu.Unlock()
+	for i := range plans {
+		if plans[i].cron == nil {
+			continue
+		}
+		var err error
+		if plans[i].rule, err = s.rules.get(*plans[i].cron); err != nil {
+			return err
+		}
 	}
-	return r, nil
+	return nil
 }
 
 // before reports whether t falls on or before the plan's last day.
@@ -73,36 +84,63 @@ type GenerateResult struct {
 
 // Generate makes work orders for every plan whose horizon has reached its next
 // occurrence. It reads only those plans, through their generate_at index. Plans are
-// claimed with SKIP LOCKED, so concurrent generators share the work, and the (plan, due)
-// key makes each occurrence one work order whatever runs at once.
+// claimed with SKIP LOCKED, so concurrent generators (and this one's workers, which keep
+// the database's cores busy) share the work, and the (plan, due) key makes each
+// occurrence one work order whatever runs at once.
 func (s *Service) Generate(ctx context.Context) (GenerateResult, error) {
+	var mu sync.Mutex
 	var r GenerateResult
-	for {
-		var n int
-		err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, dueSelect+`
-				WHERE p.active AND p.generate_at <= $1
-				ORDER BY p.generate_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED`, s.now(), s.opts.BatchSize)
-			if err != nil {
-				return err
+	var errs []error
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Go(func() {
+			for {
+				batch, err := s.generateBatch(ctx)
+				mu.Lock()
+				r.Plans += batch.Plans
+				r.WorkOrders += batch.WorkOrders
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+				if err != nil || batch.Plans < s.opts.BatchSize {
+					return
+				}
 			}
-			plans, err := pgx.CollectRows(rows, scanDue)
-			if err != nil {
-				return err
-			}
-			n = len(plans)
-			made, err := s.advance(ctx, tx, plans)
-			r.WorkOrders += made
-			return err
 		})
-		r.Plans += n
-		if err != nil {
-			return r, fmt.Errorf("maintenance: generate: %w", err)
-		}
-		if n < s.opts.BatchSize {
-			return r, nil
-		}
 	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return r, fmt.Errorf("maintenance: generate: %w", err)
+	}
+	return r, nil
+}
+
+// generateBatch claims up to BatchSize plans that are due and generates them.
+func (s *Service) generateBatch(ctx context.Context) (GenerateResult, error) {
+	var r GenerateResult
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, dueSelect+`
+			WHERE p.active AND p.generate_at <= $1
+			ORDER BY p.generate_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED`, s.now(), s.opts.BatchSize)
+		if err != nil {
+			return err
+		}
+		plans, err := pgx.CollectRows(rows, scanDue)
+		if err != nil {
+			return err
+		}
+		if err := s.compile(plans); err != nil {
+			return err
+		}
+		r.Plans = len(plans)
+		r.WorkOrders, err = s.advance(ctx, tx, plans)
+		return err
+	})
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	return r, nil
 }
 
 // occurrence is one due time of a plan, on its way to becoming a work order.
@@ -127,10 +165,7 @@ func (s *Service) advance(ctx context.Context, tx pgx.Tx, plans []due) (int, err
 			next[i], gen[i] = d.nextDue, ptr(now.Add(24*time.Hour))
 			continue
 		}
-		made, after, err := d.expand(now)
-		if err != nil {
-			return 0, err
-		}
+		made, after := d.expand(now)
 		for _, at := range made {
 			occs = append(occs, occurrence{plan: d, at: at})
 		}
@@ -157,25 +192,22 @@ func (s *Service) advance(ctx context.Context, tx pgx.Tx, plans []due) (int, err
 // waits for its work order to be done). A cron plan's occurrences already past are
 // skipped: they fell due while the plan could not run, and nobody can do work in the
 // past. An interval plan's is made even when past: the asset is due since.
-func (d *due) expand(now time.Time) ([]time.Time, *time.Time, error) {
+func (d *due) expand(now time.Time) ([]time.Time, *time.Time) {
 	if d.nextDue == nil {
-		return nil, nil, nil
+		return nil, nil
 	}
 	until := now.AddDate(0, 0, d.horizon)
 	at := *d.nextDue
 	if d.intervalDays != nil {
 		if at.After(until) {
-			return nil, &at, nil
+			return nil, &at
 		}
 		if !d.before(at) {
-			return nil, nil, nil
+			return nil, nil
 		}
-		return []time.Time{at}, nil, nil
+		return []time.Time{at}, nil
 	}
-	r, err := d.rule()
-	if err != nil {
-		return nil, nil, err
-	}
+	r := d.rule
 	if at.Before(now) {
 		at = r.next(now.Add(-time.Second), d.loc)
 	}
@@ -185,9 +217,9 @@ func (d *due) expand(now time.Time) ([]time.Time, *time.Time, error) {
 		at = r.next(at, d.loc)
 	}
 	if at.IsZero() || !d.before(at) {
-		return made, nil, nil
+		return made, nil
 	}
-	return made, &at, nil
+	return made, &at
 }
 
 // makeWorkOrders records the occurrences and files a work order for each that wins its
@@ -295,10 +327,11 @@ func (s *Service) reschedule(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) er
 	if err != nil {
 		return err
 	}
+	if err := s.compile(plans); err != nil {
+		return err
+	}
 	for i := range plans {
-		if plans[i].nextDue, err = plans[i].first(now, stand[plans[i].id]); err != nil {
-			return err
-		}
+		plans[i].nextDue = plans[i].first(now, stand[plans[i].id])
 	}
 	_, err = s.advance(ctx, tx, plans)
 	return err
@@ -315,12 +348,12 @@ type standing struct {
 // after now (an occurrence kept, under way, keeps its key); an interval plan's the interval after its
 // last completion (or after its latest occurrence was due, when that was cancelled),
 // nil while that work order is open, or the start date for a plan never done.
-func (d due) first(now time.Time, st standing) (*time.Time, error) {
+func (d due) first(now time.Time, st standing) *time.Time {
 	if d.intervalDays != nil {
 		var at time.Time
 		switch {
 		case st.status != nil && *st.status != "resolved" && *st.status != "closed" && *st.status != "cancelled":
-			return nil, nil
+			return nil
 		case st.status != nil && *st.status == "cancelled":
 			at = afterDays(*st.latest, *d.intervalDays, d.timeOfDay, d.loc)
 		case st.lastDone != nil:
@@ -329,23 +362,20 @@ func (d due) first(now time.Time, st standing) (*time.Time, error) {
 			at = afterDays(dayStart(d.startsOn, d.loc), 0, d.timeOfDay, d.loc)
 		}
 		if !d.before(at) {
-			return nil, nil
+			return nil
 		}
-		return &at, nil
+		return &at
 	}
-	r, err := d.rule()
-	if err != nil {
-		return nil, err
-	}
+	r := d.rule
 	from := now
 	if start := dayStart(d.startsOn, d.loc).Add(-time.Second); start.After(from) {
 		from = start
 	}
 	at := r.next(from, d.loc)
 	if at.IsZero() || !d.before(at) {
-		return nil, nil
+		return nil
 	}
-	return &at, nil
+	return &at
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -6,6 +6,7 @@ package maintenance
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,8 +22,10 @@ type Options struct {
 	// auto-dispatch.
 	HorizonDays int
 	LeadHours   int
-	// BatchSize is how many plans one generator transaction takes (1000 when zero).
+	// BatchSize is how many plans one generator transaction takes (1000 when zero), and
+	// Workers how many such transactions run at once (2 when zero).
 	BatchSize int
+	Workers   int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -38,6 +41,8 @@ type Service struct {
 	tickets    *ticket.Service
 	checklists Checklists
 	opts       Options
+	rulesMu    sync.Mutex
+	rules      rules
 }
 
 // NewService returns a Service that files work orders through tickets.
@@ -51,7 +56,10 @@ func NewService(pool *pgxpool.Pool, tickets *ticket.Service, checklists Checklis
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
 	}
-	return &Service{pool: pool, tickets: tickets, checklists: checklists, opts: o}
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	return &Service{pool: pool, tickets: tickets, checklists: checklists, opts: o, rules: rules{}}
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }

@@ -32,7 +32,7 @@ type Plan struct {
 	Description     string      `json:"description"`
 	Cron            *string     `json:"cron"`
 	IntervalDays    *int        `json:"interval_days"`
-	TimeOfDay       string      `json:"time_of_day"`
+	TimeOfDay       *string     `json:"time_of_day"` // interval plans' due time; null for cron plans
 	HorizonDays     int         `json:"horizon_days"`
 	LeadHours       int         `json:"lead_hours"`
 	DurationMinutes int         `json:"duration_minutes"`
@@ -185,6 +185,9 @@ func scanPlan(row pgx.Row) (Plan, error) {
 		&p.Cron, &p.IntervalDays, &p.TimeOfDay, &p.HorizonDays, &p.LeadHours, &p.DurationMinutes,
 		&p.Priority, &p.SkillIDs, &p.TemplateID, &p.StartsOn, &p.EndsOn, &p.Active, &p.NextDueAt, &p.LastDueAt, &p.LastDoneAt,
 		&p.Version, &p.CreatedAt, &p.UpdatedAt)
+	if p.Cron != nil {
+		p.TimeOfDay = nil
+	}
 	return p, err
 }
 
@@ -268,6 +271,11 @@ func (s *Service) CreatePlans(ctx context.Context, in BulkInput) (BulkResult, er
 	}
 	var r BulkResult
 	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// One bulk creation at a time, so that two identical requests at once cannot both
+		// find an asset without the plan.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('fieldsvc.maintenance.bulk'))`); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `
 			SELECT a.id, EXISTS (SELECT 1 FROM pm_plans p WHERE p.asset_id = a.id AND p.active AND lower(p.name) = lower($4))
 			FROM assets a JOIN sites s ON s.id = a.site_id
@@ -382,8 +390,9 @@ func (s *Service) SetPlanActive(ctx context.Context, id uuid.UUID, active bool) 
 		if err := lockPlan(ctx, tx, id, nil, nil); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE pm_plans SET active = $2, version = version + 1, updated_at = $3
-			WHERE id = $1 AND active <> $2`, id, active, s.now()); err != nil {
+		tag, err := tx.Exec(ctx, `UPDATE pm_plans SET active = $2, version = version + 1, updated_at = $3
+			WHERE id = $1 AND active <> $2`, id, active, s.now())
+		if err != nil || tag.RowsAffected() == 0 { // already so: nothing to remake
 			return err
 		}
 		return s.reschedule(ctx, tx, []uuid.UUID{id})

@@ -2,6 +2,7 @@ package maintenance
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -25,8 +26,8 @@ type rule struct {
 var errFrequent = errors.New("comes more often than once an hour")
 
 // parseRule parses a standard 5-field expression or a descriptor (@daily, @weekly,
-// @monthly, @yearly). Zones come from the site, and @every (a fixed period, not a
-// calendar) is what interval plans are for.
+// @monthly, @yearly) as a plan is saved. Zones come from the site, and @every (a fixed
+// period, not a calendar) is what interval plans are for.
 func parseRule(expr string) (rule, error) {
 	expr = strings.TrimSpace(expr)
 	if strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=") {
@@ -35,16 +36,13 @@ func parseRule(expr string) (rule, error) {
 	if strings.HasPrefix(expr, "@every") {
 		return rule{}, errors.New("cannot be @every: use interval_days")
 	}
-	var r rule
-	if fields := strings.Fields(expr); len(fields) == 5 && fields[2] == "L" {
-		fields[2], r.lastDay = "28-31", true
-		expr = strings.Join(fields, " ")
+	if f := strings.Fields(expr); len(f) == 5 && f[2] == "L" && f[4] != "*" && f[4] != "?" {
+		return rule{}, errors.New("cannot name weekdays with L (the last day of the month)")
 	}
-	spec, err := cron.ParseStandard(expr)
+	r, err := compileRule(expr)
 	if err != nil {
 		return rule{}, err
 	}
-	r.spec = spec
 	// Each occurrence is a work order: refuse what would bury the desk in them (and a date
 	// that never comes, such as 30 February).
 	w := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -61,6 +59,33 @@ func parseRule(expr string) (rule, error) {
 		}
 		w = n
 	}
+	return r, nil
+}
+
+// compileRule parses an expression parseRule has accepted.
+func compileRule(expr string) (rule, error) {
+	var r rule
+	if fields := strings.Fields(expr); len(fields) == 5 && fields[2] == "L" {
+		fields[2], r.lastDay = "28-31", true
+		expr = strings.Join(fields, " ")
+	}
+	spec, err := cron.ParseStandard(expr)
+	r.spec = spec
+	return r, err
+}
+
+// rules compiles saved expressions once per generator run: plans share a few.
+type rules map[string]rule
+
+func (rs rules) get(expr string) (rule, error) {
+	if r, ok := rs[expr]; ok {
+		return r, nil
+	}
+	r, err := compileRule(expr)
+	if err != nil {
+		return r, fmt.Errorf("maintenance: cron %q: %w", expr, err)
+	}
+	rs[expr] = r
 	return r, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -257,9 +258,11 @@ func TestAdminEndpointsRejectBadInput(t *testing.T) {
 		"full_name": "Дубль", "role": "admin", "password": "another password"}), http.StatusConflict, "email")
 }
 
+// with returns a copy of body with field set to value.
 func with(body map[string]any, field string, value any) map[string]any {
-	body[field] = value
-	return body
+	out := maps.Clone(body)
+	out[field] = value
+	return out
 }
 
 // tableCounts counts the rows of the tables the admin API writes.

@@ -189,10 +189,16 @@ func TestStorageBucketComesBack(t *testing.T) {
 	if r := anon.do("GET", "/readyz", nil); r.Status != http.StatusOK {
 		t.Fatalf("readyz after the bucket came back: %d %s", r.Status, r.Raw)
 	}
-	// The periodic jobs report on /metrics.
-	metrics := anon.do("GET", "/metrics", nil)
-	if !strings.Contains(string(metrics.Raw), `fieldsvc_job_runs_total{job="storage-upkeep",outcome="ok"}`) ||
-		!strings.Contains(string(metrics.Raw), `fieldsvc_job_duration_seconds_count{job="sla-sweep"}`) {
-		t.Fatalf("/metrics has no job metrics:\n%s", metrics.Raw)
+	// The periodic jobs report on /metrics once a run has finished (the bucket is back
+	// early in the storage job's run).
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		metrics := anon.do("GET", "/metrics", nil)
+		if strings.Contains(string(metrics.Raw), `fieldsvc_job_runs_total{job="storage-upkeep",outcome="ok"}`) &&
+			strings.Contains(string(metrics.Raw), `fieldsvc_job_duration_seconds_count{job="sla-sweep"}`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics has no job metrics:\n%s", metrics.Raw)
+		}
 	}
 }

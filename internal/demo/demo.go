@@ -90,7 +90,10 @@ func Load(ctx context.Context, pool *pgxpool.Pool, size Size, seed uint64, passw
 		if err := writeAssignments(ctx, tx, ds); err != nil {
 			return err
 		}
-		return writeChecklists(ctx, tx, ds)
+		if err := writeChecklists(ctx, tx, ds); err != nil {
+			return err
+		}
+		return writePlans(ctx, tx)
 	})
 	if err != nil {
 		return Summary{}, err

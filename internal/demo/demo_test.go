@@ -52,6 +52,7 @@ func queryInt(tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) int {
 var allTables = []string{
 	"calendars", "sla_policies", "sla_targets", "skills", "clients", "contracts", "sites", "assets",
 	"users", "engineers", "engineer_skills", "ticket_numbers", "tickets", "ticket_skills", "ticket_events",
+	"pm_plans", "pm_plan_skills",
 }
 
 func tableCounts(tb testing.TB, pool *pgxpool.Pool) map[string]int {
@@ -196,6 +197,8 @@ func checkInvariants(t *testing.T, pool *pgxpool.Pool) {
 		"status and assignee disagree": `SELECT count(*) FROM tickets WHERE (status = 'assigned') <> (assignee_id IS NOT NULL)
 			OR status NOT IN ('new', 'assigned')`,
 		"ticket without skills": `SELECT count(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM ticket_skills ts WHERE ts.ticket_id = t.id)`,
+		"maintenance plan without its skill or not due for generation": `SELECT count(*) FROM pm_plans p
+			WHERE (SELECT count(*) FROM pm_plan_skills k WHERE k.plan_id = p.id) <> 1 OR p.generate_at > now()`,
 		"ticket without exactly one created event": `SELECT count(*) FROM tickets t
 			WHERE (SELECT count(*) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'created' AND e.to_status = 'new') <> 1`,
 		"assigned ticket without its event": `SELECT count(*) FROM tickets t WHERE t.assignee_id IS NOT NULL AND NOT EXISTS (
