@@ -54,6 +54,19 @@ func scanDue(row pgx.CollectableRow) (due, error) {
 	return d, nil
 }
 
+// loadDue reads the plans the conditions (after dueSelect) name, their rules compiled.
+func (s *Service) loadDue(ctx context.Context, tx pgx.Tx, conds string, args ...any) ([]due, error) {
+	rows, err := tx.Query(ctx, dueSelect+" "+conds, args...)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := pgx.CollectRows(rows, scanDue)
+	if err != nil {
+		return nil, err
+	}
+	return plans, s.compile(plans)
+}
+
 // compile sets the compiled rule of the cron plans: plans share a few expressions, each
 // compiled once per Service.
 func (s *Service) compile(plans []due) error {
@@ -120,17 +133,9 @@ func (s *Service) Generate(ctx context.Context) (GenerateResult, error) {
 func (s *Service) generateBatch(ctx context.Context) (GenerateResult, error) {
 	var r GenerateResult
 	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, dueSelect+`
-			WHERE p.active AND p.generate_at <= $1
+		plans, err := s.loadDue(ctx, tx, `WHERE p.active AND p.generate_at <= $1
 			ORDER BY p.generate_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED`, s.now(), s.opts.BatchSize)
 		if err != nil {
-			return err
-		}
-		plans, err := pgx.CollectRows(rows, scanDue)
-		if err != nil {
-			return err
-		}
-		if err := s.compile(plans); err != nil {
 			return err
 		}
 		r.Plans = len(plans)
@@ -319,15 +324,8 @@ func (s *Service) reschedule(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) er
 		WHERE p.id = ANY ($1)`, ids); err != nil {
 		return err
 	}
-	rows, err = tx.Query(ctx, dueSelect+` WHERE p.id = ANY ($1) ORDER BY p.id`, ids)
+	plans, err := s.loadDue(ctx, tx, `WHERE p.id = ANY ($1) ORDER BY p.id`, ids)
 	if err != nil {
-		return err
-	}
-	plans, err := pgx.CollectRows(rows, scanDue)
-	if err != nil {
-		return err
-	}
-	if err := s.compile(plans); err != nil {
 		return err
 	}
 	for i := range plans {
