@@ -24,9 +24,11 @@ import (
 	"fieldsvc/internal/config"
 	"fieldsvc/internal/objstore"
 	"fieldsvc/internal/postgres"
+	"fieldsvc/internal/push"
 	"fieldsvc/internal/schedule"
 	"fieldsvc/internal/ticket"
 	"fieldsvc/internal/web"
+	"fieldsvc/maintenance"
 	"fieldsvc/mobileapi"
 )
 
@@ -49,10 +51,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	jobs := schedule.New(pool, log, svc.registry, schedule.Options{})
 	addJobs(jobs, log, svc, cfg)
 	jobs.Start()
+	// Every server sends notifications, within a second of their change (a job would wait
+	// for its tick); workers share the outbox through their claims.
+	svc.push.Start()
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()
 		jobs.Stop(stopCtx)
+		svc.push.Stop(stopCtx)
 	}()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -91,6 +97,8 @@ type services struct {
 	dispatcher  *dispatch.Service
 	checklists  *checklist.Service
 	attachments *attachment.Service
+	push        *push.Service
+	maintenance *maintenance.Service
 }
 
 // newServices builds the services on pool and the object storage cfg names, creating
@@ -106,13 +114,24 @@ func newServices(ctx context.Context, cfg config.Config, log *slog.Logger, pool 
 		log.Warn("object storage unavailable at start", "error", err.Error())
 	}
 	s := &services{pool: pool, store: store, registry: prometheus.NewRegistry()}
+	s.push, err = push.New(ctx, pool, push.Options{CredentialsFile: cfg.FCMCredentials, MaxAttempts: cfg.PushAttempts,
+		Retention: cfg.PushRetention, Logger: log, Registry: s.registry})
+	if err != nil {
+		return nil, err
+	}
+	if !s.push.Enabled() {
+		log.Warn("push notifications are off: FCM_CREDENTIALS_FILE is not set")
+	}
 	s.tickets = ticket.NewService(pool, ticket.Options{AutoCloseAfter: cfg.AutoCloseAfter, ReopenWithin: cfg.ReopenWithin})
 	s.dispatcher = dispatch.NewService(pool, s.tickets, dispatch.Options{Mode: cfg.DispatchMode, SpeedKPH: cfg.SpeedKPH,
 		Detour: cfg.Detour, FreshFor: cfg.LocationFresh, Logger: log})
 	s.checklists = checklist.NewService(pool, s.tickets, store, checklist.Options{URLTTL: cfg.DownloadURLTTL})
 	s.attachments = attachment.NewService(pool, s.tickets, store, attachment.Options{MaxBytes: cfg.UploadMaxBytes,
 		SlotTTL: cfg.UploadSlotTTL, URLTTL: cfg.DownloadURLTTL})
+	s.maintenance = maintenance.NewService(pool, s.tickets, s.checklists, maintenance.Options{
+		HorizonDays: cfg.PMHorizonDays, LeadHours: cfg.PMLeadHours})
 	s.tickets.AddHooks(s.checklists.Hooks())
+	s.tickets.AddHooks(s.maintenance.Hooks())
 	s.tickets.OnFiled(func(ctx context.Context, id uuid.UUID) {
 		if _, err := s.dispatcher.AutoDispatch(ctx, id); err != nil { // the sweep tries again
 			log.ErrorContext(ctx, "auto-dispatch failed", "ticket_id", id.String(), "error", err.Error())
@@ -139,6 +158,7 @@ func newApp(cfg config.Config, log *slog.Logger, svc *services) (*fiber.App, err
 			{Name: "database", Check: pool.Ping},
 			{Name: "schema", Check: func(ctx context.Context) error { return postgres.CheckSchema(ctx, pool) }},
 			{Name: "storage", Check: svc.store.Ready},
+			{Name: "push", Check: svc.push.Ready},
 		},
 	})
 	app.Get("/openapi.yaml", func(c *fiber.Ctx) error {
@@ -163,6 +183,9 @@ func newApp(cfg config.Config, log *slog.Logger, svc *services) (*fiber.App, err
 	mobile.AdminRoutes(admin)
 	svc.dispatcher.Routes(api, authn)
 	svc.dispatcher.MapRoutes(api, authn)
+	svc.maintenance.Routes(api, authn)
+	svc.push.Routes(api, authn)
+	svc.push.AdminRoutes(admin)
 	return app, nil
 }
 
@@ -175,7 +198,7 @@ func baseURL(addr net.Addr) string {
 }
 
 // addJobs schedules the periodic work, every SweepInterval: SLA clocks and auto-close,
-// dispatch's upkeep, sync expiry, and storage upkeep (archiving resolved checklists,
+// dispatch's upkeep, preventive work orders coming within their plans' horizons, sync expiry, and storage upkeep (archiving resolved checklists,
 // removing uploads never confirmed). Each is a job of its own: one failing does not hold
 // up the others, and the next tick retries it.
 func addJobs(jobs *schedule.Scheduler, log *slog.Logger, svc *services, cfg config.Config) {
@@ -191,7 +214,15 @@ func addJobs(jobs *schedule.Scheduler, log *slog.Logger, svc *services, cfg conf
 	jobs.Add("dispatch-sweep", tick, func(ctx context.Context) error {
 		r, err := svc.dispatcher.Sweep(ctx, cfg.LocationKeep)
 		if err == nil && r != (dispatch.SweepResult{}) {
-			log.Info("dispatch sweep", "back_home", r.BackHome, "pruned_locations", r.Pruned, "dispatched", r.Dispatched)
+			log.Info("dispatch sweep", "back_home", r.BackHome, "pruned_locations", r.Pruned, "released_planned", r.Released,
+				"dispatched", r.Dispatched)
+		}
+		return err
+	})
+	jobs.Add("pm-generate", tick, func(ctx context.Context) error {
+		r, err := svc.maintenance.Generate(ctx)
+		if r.WorkOrders > 0 {
+			log.Info("maintenance generator", "plans", r.Plans, "work_orders", r.WorkOrders)
 		}
 		return err
 	})
@@ -205,6 +236,13 @@ func addJobs(jobs *schedule.Scheduler, log *slog.Logger, svc *services, cfg conf
 			log.Info("sync sweep", "pruned_mutations", pruned)
 		}
 		return errors.Join(err, err2)
+	})
+	jobs.Add("push-upkeep", tick, func(ctx context.Context) error { // sent notifications are kept for a while
+		pruned, err := svc.push.Prune(ctx)
+		if pruned > 0 {
+			log.Info("push upkeep", "pruned_messages", pruned)
+		}
+		return err
 	})
 	jobs.Add("storage-upkeep", tick, func(ctx context.Context) error {
 		// Storage may have been down at start, or lost its bucket: make sure it is there

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,11 @@ type Config struct {
 	Detour          float64       // DISPATCH_DETOUR: road distance over straight-line distance
 	LocationFresh   time.Duration // LOCATION_FRESH_FOR: how long a reported location counts
 	LocationKeep    time.Duration // LOCATION_RETENTION: how long the location trail is kept
+	PMHorizonDays   int           // PM_HORIZON_DAYS: how far ahead a maintenance plan makes work orders, unless it says
+	PMLeadHours     int           // PM_LEAD_HOURS: how long before it is due planned work goes to dispatch, unless the plan says
+	FCMCredentials  string        // FCM_CREDENTIALS_FILE: a Firebase service account key; unset, push notifications are off
+	PushAttempts    int           // PUSH_MAX_ATTEMPTS: how often a notification is tried before it is dead-lettered
+	PushRetention   time.Duration // PUSH_RETENTION: how long sent and skipped notifications are kept
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map in tests),
@@ -79,6 +85,11 @@ func Load(getenv func(string) string) (Config, error) {
 		Detour:          r.float("DISPATCH_DETOUR", 1.35),
 		LocationFresh:   r.duration("LOCATION_FRESH_FOR", 2*time.Hour),
 		LocationKeep:    r.duration("LOCATION_RETENTION", 30*24*time.Hour),
+		PMHorizonDays:   r.integer("PM_HORIZON_DAYS", 30),
+		PMLeadHours:     r.integer("PM_LEAD_HOURS", 24),
+		FCMCredentials:  r.str("FCM_CREDENTIALS_FILE", ""),
+		PushAttempts:    r.integer("PUSH_MAX_ATTEMPTS", 8),
+		PushRetention:   r.duration("PUSH_RETENTION", 7*24*time.Hour),
 	}
 	if err := errors.Join(append(r.errs, c.Validate())...); err != nil {
 		return Config{}, err
@@ -150,6 +161,17 @@ func (c Config) Validate() error {
 	if c.LocationFresh < time.Minute || c.LocationKeep < time.Hour {
 		bad("LOCATION_FRESH_FOR and LOCATION_RETENTION", "must be at least 1m and 1h")
 	}
+	if c.PMHorizonDays < 1 || c.PMHorizonDays > 366 || c.PMLeadHours < 0 || c.PMLeadHours > 2160 {
+		bad("PM_HORIZON_DAYS and PM_LEAD_HOURS", "must be 1–366 days and 0–2160 hours")
+	}
+	if c.FCMCredentials != "" {
+		if st, err := os.Stat(c.FCMCredentials); err != nil || !st.Mode().IsRegular() {
+			bad("FCM_CREDENTIALS_FILE", "must name a file: the service account key from the Firebase console")
+		}
+	}
+	if c.PushAttempts < 1 || c.PushAttempts > 30 || c.PushRetention < time.Hour || c.PushRetention > 90*24*time.Hour {
+		bad("PUSH_MAX_ATTEMPTS and PUSH_RETENTION", "must be 1–30 and 1h–2160h")
+	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		bad("BCRYPT_COST", "must be between 4 and 31")
 	}
@@ -173,11 +195,13 @@ func (c Config) String() string {
 		"s3_secret_key=%s jwt_secret=%s access_token_ttl=%s refresh_token_ttl=%s request_timeout=%s "+
 		"body_limit_bytes=%d bcrypt_cost=%d log_level=%s ticket_auto_close_after=%s ticket_reopen_within=%s sla_sweep_interval=%s "+
 		"dispatch_mode=%s dispatch_speed_kph=%g dispatch_detour=%g location_fresh_for=%s location_retention=%s "+
-		"s3_public_url=%s upload_max_bytes=%d upload_slot_ttl=%s download_url_ttl=%s trusted_proxies=%s",
+		"s3_public_url=%s upload_max_bytes=%d upload_slot_ttl=%s download_url_ttl=%s trusted_proxies=%s "+
+		"pm_horizon_days=%d pm_lead_hours=%d fcm_credentials_file=%s push_max_attempts=%d push_retention=%s",
 		c.HTTPAddr, db, c.S3Endpoint, c.S3Bucket, c.S3UseSSL, c.S3AccessKey, mask(c.S3SecretKey), mask(c.JWTSecret),
 		c.AccessTokenTTL, c.RefreshTokenTTL, c.RequestTimeout, c.BodyLimit, c.BcryptCost, c.LogLevel,
 		c.AutoCloseAfter, c.ReopenWithin, c.SweepInterval, c.DispatchMode, c.SpeedKPH, c.Detour, c.LocationFresh, c.LocationKeep,
-		c.S3PublicURL, c.UploadMaxBytes, c.UploadSlotTTL, c.DownloadURLTTL, strings.Join(c.TrustedProxies, ","))
+		c.S3PublicURL, c.UploadMaxBytes, c.UploadSlotTTL, c.DownloadURLTTL, strings.Join(c.TrustedProxies, ","),
+		c.PMHorizonDays, c.PMLeadHours, c.FCMCredentials, c.PushAttempts, c.PushRetention)
 }
 
 func mask(secret string) string {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +69,31 @@ func TestTrustedProxiesAreAList(t *testing.T) {
 	c, err := Load(env(m))
 	if err != nil || strings.Join(c.TrustedProxies, "|") != "10.0.0.0/8|192.168.1.10" {
 		t.Fatalf("trusted proxies %q (%v)", c.TrustedProxies, err)
+	}
+}
+
+func TestPushSettings(t *testing.T) {
+	c, err := Load(env(validEnv()))
+	if err != nil || c.FCMCredentials != "" || c.PushAttempts != 8 || c.PushRetention != 7*24*time.Hour {
+		t.Fatalf("push defaults: %q %d %s (%v)", c.FCMCredentials, c.PushAttempts, c.PushRetention, err)
+	}
+	m := validEnv()
+	m["FCM_CREDENTIALS_FILE"] = t.TempDir() // a directory, not a key
+	m["PUSH_MAX_ATTEMPTS"] = "0"
+	_, err = Load(env(m))
+	for _, want := range []string{"FCM_CREDENTIALS_FILE", "PUSH_MAX_ATTEMPTS"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %s", err, want)
+		}
+	}
+	key := filepath.Join(t.TempDir(), "key.json")
+	if err := os.WriteFile(key, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = validEnv()
+	m["FCM_CREDENTIALS_FILE"], m["PUSH_RETENTION"] = key, "72h"
+	if c, err := Load(env(m)); err != nil || c.FCMCredentials != key || c.PushRetention != 72*time.Hour ||
+		!strings.Contains(c.String(), "fcm_credentials_file="+key) {
+		t.Fatalf("with a key: %+v (%v)", c, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -42,11 +43,15 @@ func proxyHeader(trusted []string) string {
 	return fiber.HeaderXForwardedFor
 }
 
-// Check is one readiness probe: nil means healthy.
+// Check is one readiness probe: nil means healthy, ErrDisabled switched off on purpose.
 type Check struct {
 	Name  string
 	Check func(ctx context.Context) error
 }
+
+// ErrDisabled is what a Check returns for a part that is off by configuration: /readyz
+// shows it as "disabled" and stays ready, since nothing is wrong.
+var ErrDisabled = errors.New("disabled")
 
 const localRequestID = "request_id"
 
@@ -174,11 +179,14 @@ func readyz(log *slog.Logger, checks []Check) fiber.Handler {
 			ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 			err := ch.Check(ctx)
 			cancel()
-			if err != nil {
+			switch {
+			case errors.Is(err, ErrDisabled):
+				results[ch.Name] = "disabled"
+			case err != nil:
 				ready = false
 				results[ch.Name] = "failed"
 				log.WarnContext(c.UserContext(), "not ready", "check", ch.Name, "error", err.Error())
-			} else {
+			default:
 				results[ch.Name] = "ok"
 			}
 		}

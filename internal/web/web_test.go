@@ -220,6 +220,17 @@ func TestReadyzReportsEachCheck(t *testing.T) {
 	}
 }
 
+func TestReadyzShowsDisabledPartsAndStaysReady(t *testing.T) {
+	app := testApp(t,
+		Check{Name: "database", Check: func(context.Context) error { return nil }},
+		Check{Name: "push", Check: func(context.Context) error { return fmt.Errorf("no credentials: %w", ErrDisabled) }})
+	r := call(t, app, "GET", "/readyz", "")
+	checks, _ := r.body["checks"].(map[string]any)
+	if r.status != 200 || r.body["status"] != "ready" || checks["push"] != "disabled" || checks["database"] != "ok" {
+		t.Fatalf("readyz: %d %v", r.status, r.body)
+	}
+}
+
 func TestMetricsCountRequestsByRoute(t *testing.T) {
 	app := testApp(t)
 	call(t, app, "POST", "/echo", `{"name":"a"}`)

@@ -1,0 +1,177 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	firebase "firebase.google.com/go/v4"
+	"firebase.google.com/go/v4/errorutils"
+	"firebase.google.com/go/v4/messaging"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
+	"google.golang.org/api/option"
+)
+
+const fcmScope = "https://www.googleapis.com/auth/firebase.messaging"
+
+// sender is the Firebase messaging client, authenticated with a service account key.
+type sender struct {
+	client *messaging.Client
+}
+
+// newSender builds the client on an HTTP client of its own: the service account's
+// tokens over throttled{transport}. Every request to Google, the token exchange too,
+// goes through transport.
+func newSender(ctx context.Context, key []byte, transport http.RoundTripper) (*sender, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	// The token source fetches tokens with the client ctx carries, for as long as it lives.
+	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, &http.Client{Transport: transport})
+	creds, err := google.CredentialsFromJSONWithType(ctx, key, google.ServiceAccount, fcmScope)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: &oauth2.Transport{Source: creds.TokenSource, Base: throttled{transport}}}
+	app, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: creds.ProjectID}, option.WithHTTPClient(hc))
+	if err != nil {
+		return nil, err
+	}
+	client, err := app.Messaging(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &sender{client: client}, nil
+}
+
+// checkKey refuses a key that could never sign in, at start rather than at the first send.
+func checkKey(key []byte) error {
+	var k struct {
+		Type        string `json:"type"`
+		ProjectID   string `json:"project_id"`
+		ClientEmail string `json:"client_email"`
+		PrivateKey  string `json:"private_key"`
+	}
+	if err := json.Unmarshal(key, &k); err != nil {
+		return fmt.Errorf("not a JSON key: %w", err)
+	}
+	if k.Type != "service_account" || k.ProjectID == "" || k.ClientEmail == "" {
+		return errors.New(`not a service account key (it needs "type": "service_account", project_id and client_email)`)
+	}
+	block, _ := pem.Decode([]byte(k.PrivateKey))
+	if block == nil {
+		return errors.New("private_key is not a PEM key")
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+		if _, err1 := x509.ParsePKCS1PrivateKey(block.Bytes); err1 != nil {
+			return fmt.Errorf("private_key: %w", err)
+		}
+	}
+	return nil
+}
+
+// verdict is what became of one send.
+type verdict int
+
+const (
+	delivered verdict = iota
+	retry             // try again later
+	gone              // the token is no longer valid: drop it
+	fatal             // FCM refuses the message itself: retrying cannot help
+	skip              // not sent: push is off, or the device has no token
+)
+
+// result is the outcome of one send, with FCM's Retry-After when it gave one.
+type result struct {
+	verdict verdict
+	after   time.Duration
+	err     error
+}
+
+// send sends one message within ctx.
+func (s *sender) send(ctx context.Context, m *messaging.Message) result {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	note := &throttle{cancel: cancel}
+	_, err := s.client.Send(context.WithValue(ctx, throttleKey{}, note), m)
+	return judge(err, note)
+}
+
+func judge(err error, note *throttle) result {
+	if err == nil {
+		return result{verdict: delivered}
+	}
+	if note.status != 0 { // err says only that the send was cut short
+		return result{verdict: retry, after: note.after, err: fmt.Errorf("FCM answered %d %s (Retry-After %s)",
+			note.status, http.StatusText(note.status), note.after)}
+	}
+	r := result{verdict: retry, err: err}
+	if res := errorutils.HTTPResponse(err); res != nil {
+		r.after = retryAfter(res.Header, time.Now())
+		r.err = fmt.Errorf("FCM answered %d %s: %w", res.StatusCode, http.StatusText(res.StatusCode), err)
+	}
+	switch {
+	case messaging.IsUnregistered(err), messaging.IsSenderIDMismatch(err):
+		r.verdict = gone
+	case messaging.IsInvalidArgument(err):
+		r.verdict = fatal
+	}
+	return r
+}
+
+// throttled hands FCM's 429 and 503 answers back to the outbox at once. The Firebase
+// client would otherwise retry a 503 itself, sleeping inside the send for up to two
+// minutes of Retry-After: a worker would sit on its claim, and the persistent backoff
+// (with its jitter and dead letter) would never see the failure.
+type throttled struct{ next http.RoundTripper }
+
+// throttle notes a 429 or 503 for the send whose context carries it, and ends that send.
+type throttle struct {
+	status int
+	after  time.Duration
+	cancel context.CancelFunc
+}
+
+type throttleKey struct{}
+
+func (t throttled) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.next.RoundTrip(req)
+	note, ok := req.Context().Value(throttleKey{}).(*throttle)
+	if err != nil || !ok || (res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusServiceUnavailable) {
+		return res, err
+	}
+	// Read before cancelling, which would cut the body off.
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	note.status, note.after = res.StatusCode, retryAfter(res.Header, time.Now())
+	note.cancel()
+	return res, nil
+}
+
+// retryAfter reads a Retry-After header, in seconds or as an HTTP date; 0 without one.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(time.Duration(secs)*time.Second, 0)
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(at.Sub(now), 0)
+	}
+	return 0
+}
