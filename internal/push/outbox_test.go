@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -87,8 +88,12 @@ func TestOutboxTellsWhoShouldKnow(t *testing.T) {
 		want{tech2, "sync", "commented"}, want{client, "reply", "commented"})
 	w.step("an internal note", func() { w.comment(w.dispatcher, w.ticket, "internal") },
 		want{tech2, "sync", "commented_internal"})
-	w.step("the SLA sweep", func() {
-		w.exec(`INSERT INTO ticket_events (ticket_id, kind) VALUES ($1, 'sla.resolution_breached')`, w.ticket)
+	w.step("the SLA sweep", func() { // its events come from one UPDATE … INSERT statement
+		w.exec(`UPDATE tickets SET resolution_state = 'at_risk', resolution_risk_at = $2, resolution_due_at = $2 WHERE id = $1`,
+			w.ticket, w.clock.Now().Add(-time.Minute))
+		if _, err := w.tickets.Sweep(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}, want{tech2, "sync", "sla.resolution_breached"}, want{disp, "sla", "sla.resolution_breached"},
 		want{mgr, "sla", "sla.resolution_breached"})
 	w.step("unassigned", func() { w.do(w.dispatcher, w.ticket, ticket.Unassign, ticket.Command{Note: &note}) },
