@@ -130,6 +130,9 @@ func (s *Scheduler) run(name string, tick time.Time, job Job) {
 	defer cancel()
 	log := s.log.With("job", name, "tick", tick.UTC().Format(time.RFC3339))
 	outcome, took, err := s.claimAndRun(ctx, name, tick, job)
+	if outcome == stopped {
+		return
+	}
 	s.runs.WithLabelValues(name, outcome).Inc()
 	switch outcome {
 	case "ok":
@@ -142,6 +145,10 @@ func (s *Scheduler) run(name string, tick time.Time, job Job) {
 		}
 	}
 }
+
+// stopped is the outcome of a tick that Stop cut off before the job began: nothing ran,
+// so nothing is counted.
+const stopped = "stopped"
 
 // claimAndRun takes the job's advisory lock and claims the tick; then it runs the job
 // and records the outcome.
@@ -156,6 +163,9 @@ func (s *Scheduler) claimAndRun(ctx context.Context, name string, tick time.Time
 	defer running.Store(false)
 	locked, err := s.locks.try(ctx, name)
 	if err != nil {
+		if s.ctx.Err() != nil {
+			return stopped, 0, nil
+		}
 		return "failed", 0, err
 	}
 	if !locked {
@@ -166,6 +176,9 @@ func (s *Scheduler) claimAndRun(ctx context.Context, name string, tick time.Time
 	tag, err := s.pool.Exec(ctx, `INSERT INTO schedule_runs (job, tick, host, started_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (job, tick) DO NOTHING`, name, tick, s.opts.Host, start)
 	if err != nil {
+		if s.ctx.Err() != nil {
+			return stopped, 0, nil
+		}
 		return "failed", 0, fmt.Errorf("schedule: claim: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
