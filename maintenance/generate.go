@@ -264,7 +264,7 @@ func (s *Service) makeWorkOrders(ctx context.Context, tx pgx.Tx, occs []occurren
 		}
 	}
 	ctx = postgres.InTx(ctx, tx)
-	if err := s.tickets.FilePlanned(ctx, orders); err != nil {
+	if err := s.tickets.FilePlanned(ctx, actor(ctx), orders); err != nil {
 		return 0, err
 	}
 	if len(withTemplate) > 0 {

@@ -242,6 +242,28 @@ func TestClientTaxIDConflict(t *testing.T) {
 	mustFieldError(t, err, apperr.Conflict, "tax_id")
 }
 
+// A client's account manager must be an active manager; it is set and cleared by update.
+func TestClientAccountManager(t *testing.T) {
+	t.Parallel()
+	s, pool := mustService(t)
+	ctx := t.Context()
+	manager, dispatcher, gone := mustUser(t, pool, "manager"), mustUser(t, pool, "dispatcher"), mustUser(t, pool, "manager")
+	if _, err := pool.Exec(ctx, `UPDATE users SET active = false WHERE id = $1`, gone); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{dispatcher.String(), gone.String(), uuid.NewString(), "nobody"} {
+		_, err := s.CreateClient(ctx, ClientInput{Name: "Alpha", AccountManagerID: &bad})
+		mustFieldError(t, err, apperr.Invalid, "account_manager_id")
+	}
+	c, err := s.CreateClient(ctx, ClientInput{Name: "Alpha", AccountManagerID: ptr(manager.String())})
+	if err != nil || c.AccountManagerID == nil || *c.AccountManagerID != manager {
+		t.Fatalf("created %+v, %v", c, err)
+	}
+	if c, err = s.UpdateClient(ctx, c.ID, ClientInput{Name: "Alpha"}); err != nil || c.AccountManagerID != nil {
+		t.Fatalf("cleared: %+v, %v", c, err)
+	}
+}
+
 // ---- contracts ----
 
 func TestContracts(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/page"
 	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/valid"
@@ -22,7 +23,10 @@ type Client struct {
 	Email     *string   `json:"email"`
 	Phone     *string   `json:"phone"`
 	Address   *string   `json:"address"`
-	Active    bool      `json:"active"`
+	// AccountManagerID is the manager who looks after the client: SLA alarms and new
+	// preventive work orders for its tickets go to them (to every manager when unset).
+	AccountManagerID *uuid.UUID `json:"account_manager_id"`
+	Active           bool       `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -34,19 +38,28 @@ type ClientInput struct {
 	Email   *string `json:"email"`
 	Phone   *string `json:"phone"`
 	Address *string `json:"address"`
+	// AccountManagerID must name an active manager.
+	AccountManagerID *string `json:"account_manager_id"`
 }
 
-const clientSelect = `SELECT c.id, c.name, c.tax_id, c.email, c.phone, c.address, c.active, c.created_at, c.updated_at FROM clients c`
+const clientSelect = `SELECT c.id, c.name, c.tax_id, c.email, c.phone, c.address, c.account_manager_id, c.active,
+	c.created_at, c.updated_at FROM clients c`
 
 func scanClient(row pgx.Row) (Client, error) {
 	var c Client
-	err := row.Scan(&c.ID, &c.Name, &c.TaxID, &c.Email, &c.Phone, &c.Address, &c.Active, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.TaxID, &c.Email, &c.Phone, &c.Address, &c.AccountManagerID, &c.Active, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
 
 var taxID = regexp.MustCompile(`^([0-9]{10}|[0-9]{12})$`)
 
-func (in ClientInput) validate() (ClientInput, error) {
+// clientFields is a validated ClientInput.
+type clientFields struct {
+	ClientInput
+	accountManagerID *uuid.UUID
+}
+
+func (s *Service) validateClient(ctx context.Context, in ClientInput) (clientFields, error) {
 	var errs valid.Errors
 	out := ClientInput{
 		Name:    errs.Text("name", in.Name, true, 200),
@@ -57,18 +70,33 @@ func (in ClientInput) validate() (ClientInput, error) {
 	}
 	errs.Check(out.TaxID == nil || taxID.MatchString(*out.TaxID), "tax_id", "must be 10 or 12 digits")
 	errs.Check(out.Email == nil || valid.Email(*out.Email), "email", "must be an email address")
-	return out, errs.Err()
+	f := clientFields{ClientInput: out, accountManagerID: errs.OptionalUUID("account_manager_id", in.AccountManagerID)}
+	if err := errs.Err(); err != nil {
+		return f, err
+	}
+	if f.accountManagerID != nil {
+		var manager bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM users WHERE id = $1 AND role = 'manager' AND active)`,
+			*f.accountManagerID).Scan(&manager); err != nil {
+			return f, fmt.Errorf("catalog: account manager: %w", postgres.MapError(err))
+		}
+		if !manager {
+			return f, apperr.Field("account_manager_id", "must be an active manager")
+		}
+	}
+	return f, nil
 }
 
 // CreateClient adds a client company.
 func (s *Service) CreateClient(ctx context.Context, in ClientInput) (Client, error) {
-	in, err := in.validate()
+	f, err := s.validateClient(ctx, in)
 	if err != nil {
 		return Client{}, err
 	}
 	id := uuid.Must(uuid.NewV7())
-	_, err = s.pool.Exec(ctx, `INSERT INTO clients (id, name, tax_id, email, phone, address) VALUES ($1, $2, $3, $4, $5, $6)`,
-		id, in.Name, in.TaxID, in.Email, in.Phone, in.Address)
+	_, err = s.pool.Exec(ctx, `INSERT INTO clients (id, name, tax_id, email, phone, address, account_manager_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, f.Name, f.TaxID, f.Email, f.Phone, f.Address, f.accountManagerID)
 	if err != nil {
 		return Client{}, fmt.Errorf("catalog: create client: %w", postgres.MapError(err))
 	}
@@ -77,12 +105,13 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (Client, err
 
 // UpdateClient replaces a client's details.
 func (s *Service) UpdateClient(ctx context.Context, id uuid.UUID, in ClientInput) (Client, error) {
-	in, err := in.validate()
+	f, err := s.validateClient(ctx, in)
 	if err != nil {
 		return Client{}, err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE clients SET name = $2, tax_id = $3, email = $4, phone = $5, address = $6 WHERE id = $1`,
-		id, in.Name, in.TaxID, in.Email, in.Phone, in.Address)
+	tag, err := s.pool.Exec(ctx, `UPDATE clients SET name = $2, tax_id = $3, email = $4, phone = $5, address = $6,
+		account_manager_id = $7 WHERE id = $1`,
+		id, f.Name, f.TaxID, f.Email, f.Phone, f.Address, f.accountManagerID)
 	if err := postgres.Affected(tag, err, "client", id); err != nil {
 		return Client{}, fmt.Errorf("catalog: update client: %w", err)
 	}

@@ -276,7 +276,11 @@ func writeCatalog(ctx context.Context, tx pgx.Tx, ds *dataset, passwordHash stri
 		SELECT u.*, $7 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[])
 			AS u(id, email, full_name, phone, role, client_id)
 		ON CONFLICT (id) DO NOTHING`,
-		[]any{uID, uEmail, uName, uPhone, uRole, uClient, passwordHash}})
+		[]any{uID, uEmail, uName, uPhone, uRole, uClient, passwordHash}},
+		// The demo manager looks after every client that has nobody yet.
+		statement{"account managers", `
+			UPDATE clients SET account_manager_id = $1 WHERE id = ANY ($2) AND account_manager_id IS NULL`,
+			[]any{ds.users[3].id, cID}})
 
 	n = len(ds.engineers)
 	eID, eUser := make([]uuid.UUID, n), make([]uuid.UUID, n)

@@ -47,14 +47,8 @@ func newWorld(t *testing.T) *world {
 	w.exec(`INSERT INTO clients (id, name) VALUES ($1, 'ООО Альфа')`, w.client)
 	w.exec(`INSERT INTO sites (id, client_id, name, address, location, time_zone)
 		VALUES ($1, $2, 'Магазин', 'Москва, Тверская, 1', $3, 'Europe/Moscow')`, w.site, w.client, geo.Point{Lat: 55.76, Lng: 37.61})
-	user := func(role auth.Role, client *uuid.UUID) auth.Principal {
-		id := uuid.New()
-		w.exec(`INSERT INTO users (id, email, full_name, role, client_id, password_hash) VALUES ($1, $2, $3, $4, $5, 'x')`,
-			id, id.String()+"@example.com", "User "+string(role), role, client)
-		return auth.Principal{UserID: id, Role: role, ClientID: client}
-	}
-	w.admin, w.dispatcher, w.manager = user(auth.Admin, nil), user(auth.Dispatcher, nil), user(auth.Manager, nil)
-	w.tech1, w.tech2, w.clientUser = user(auth.Engineer, nil), user(auth.Engineer, nil), user(auth.Client, &w.client)
+	w.admin, w.dispatcher, w.manager = w.user(auth.Admin, nil), w.user(auth.Dispatcher, nil), w.user(auth.Manager, nil)
+	w.tech1, w.tech2, w.clientUser = w.user(auth.Engineer, nil), w.user(auth.Engineer, nil), w.user(auth.Client, &w.client)
 	w.engineer1, w.engineer2 = uuid.New(), uuid.New()
 	for id, u := range map[uuid.UUID]auth.Principal{w.engineer1: w.tech1, w.engineer2: w.tech2} {
 		w.exec(`INSERT INTO engineers (id, user_id, home_base, calendar_id, capacity) VALUES ($1, $2, $3, $4, 100)`,
@@ -62,6 +56,15 @@ func newWorld(t *testing.T) *world {
 	}
 	w.ticket = w.newTicket(ticket.New, nil)
 	return w
+}
+
+// user adds a user of role (of client, for a client user).
+func (w *world) user(role auth.Role, client *uuid.UUID) auth.Principal {
+	w.t.Helper()
+	id := uuid.New()
+	w.exec(`INSERT INTO users (id, email, full_name, role, client_id, password_hash) VALUES ($1, $2, $3, $4, $5, 'x')`,
+		id, id.String()+"@example.com", "User "+string(role), role, client)
+	return auth.Principal{UserID: id, Role: role, ClientID: client}
 }
 
 func (w *world) exec(sql string, args ...any) {

@@ -1,6 +1,7 @@
 package push
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,9 @@ type payload struct {
 	Title  string  `json:"title"`
 	From   *string `json:"from"`
 	To     *string `json:"to"`
+	// Count is how many work orders a planned notice stands for (Number and Title are
+	// the first one due).
+	Count int `json:"count"`
 }
 
 const syncCollapseKey = "sync"
@@ -37,7 +41,9 @@ var (
 // fcm is the FCM message for m. Every message carries its outbox id, so an app can drop
 // one delivered twice (a worker that died between sending and recording sends it again).
 // A sync is data-only and collapses with the device's previous sync still in transit (a
-// silent background push on iOS); a notification is shown, grouped per ticket.
+// silent background push on iOS); a notification is shown, grouped per ticket (planned
+// notices replace each other). A notification carries its text in English and
+// localisation keys with their arguments, which the apps translate.
 func (m message) fcm() *messaging.Message {
 	out := &messaging.Message{Token: *m.token, Data: map[string]string{
 		"type": m.reason, "id": m.id.String(), "ticket_id": m.ticket.String(), "event": m.payload.Event,
@@ -50,11 +56,28 @@ func (m message) fcm() *messaging.Message {
 		}
 		return out
 	}
-	out.Notification = &messaging.Notification{Title: "Ticket " + m.payload.Number + ": " + m.headline(), Body: m.payload.Title}
+	out.Data["number"] = m.payload.Number
+	group := m.ticket.String()
+	if m.reason == "planned" {
+		out.Data["count"] = strconv.Itoa(m.payload.Count)
+		group = "planned"
+	}
+	n := m.notice()
+	out.Notification = &messaging.Notification{Title: n.title, Body: n.body}
 	out.Android = &messaging.AndroidConfig{Priority: "high", TTL: &noticeTTL,
-		Notification: &messaging.AndroidNotification{Tag: m.ticket.String()}}
-	out.APNS = &messaging.APNSConfig{Payload: &messaging.APNSPayload{Aps: &messaging.Aps{ThreadID: m.ticket.String()}}}
+		Notification: &messaging.AndroidNotification{Tag: group,
+			TitleLocKey: n.titleKey, TitleLocArgs: n.titleArgs, BodyLocKey: n.bodyKey, BodyLocArgs: n.bodyArgs}}
+	out.APNS = &messaging.APNSConfig{Payload: &messaging.APNSPayload{Aps: &messaging.Aps{ThreadID: group,
+		Alert: &messaging.ApsAlert{Title: n.title, Body: n.body,
+			TitleLocKey: n.titleKey, TitleLocArgs: n.titleArgs, LocKey: n.bodyKey, LocArgs: n.bodyArgs}}}}
 	return out
+}
+
+// notice is a notification's text: in English, and as localisation keys and arguments.
+type notice struct {
+	title, body         string
+	titleKey, bodyKey   string
+	titleArgs, bodyArgs []string
 }
 
 var statusHeadlines = map[string]string{
@@ -63,21 +86,37 @@ var statusHeadlines = map[string]string{
 	"resolved": "resolved, please confirm", "closed": "closed", "cancelled": "cancelled",
 }
 
-// headline says what happened, after the ticket's number.
-func (m message) headline() string {
+// notice says what happened: the title names the ticket and the news (push_<what>_title,
+// with the number as its argument), the body is the ticket's title (push_ticket_body).
+// A planned notice for several work orders counts them and names the first due.
+func (m message) notice() notice {
+	p := m.payload
+	n := notice{body: p.Title, bodyKey: "push_ticket_body", bodyArgs: []string{p.Title}}
+	what, headline := "updated", "updated"
 	switch m.reason {
 	case "reply":
-		return "new reply"
+		what, headline = "reply", "new reply"
 	case "client_comment":
-		return "the client wrote"
+		what, headline = "client_comment", "the client wrote"
 	case "sla": // sla.reaction_at_risk, sla.resolution_breached, …
-		clock, state, _ := strings.Cut(strings.TrimPrefix(m.payload.Event, "sla."), "_")
-		return clock + " SLA " + strings.ReplaceAll(state, "_", " ")
-	}
-	if m.payload.To != nil {
-		if h, ok := statusHeadlines[*m.payload.To]; ok {
-			return h
+		what = strings.ReplaceAll(p.Event, ".", "_")
+		clock, state, _ := strings.Cut(strings.TrimPrefix(p.Event, "sla."), "_")
+		headline = clock + " SLA " + strings.ReplaceAll(state, "_", " ")
+	case "planned":
+		if p.Count > 1 {
+			count := strconv.Itoa(p.Count)
+			return notice{title: count + " preventive work orders planned", titleKey: "push_planned_many_title",
+				titleArgs: []string{count}, body: "First due: " + p.Number + " " + p.Title,
+				bodyKey: "push_planned_first_body", bodyArgs: []string{p.Number, p.Title}}
+		}
+		what, headline = "planned", "preventive work planned"
+	default:
+		if p.To != nil {
+			if h, ok := statusHeadlines[*p.To]; ok {
+				what, headline = "status_"+*p.To, h
+			}
 		}
 	}
-	return "updated"
+	n.title, n.titleKey, n.titleArgs = "Ticket "+p.Number+": "+headline, "push_"+what+"_title", []string{p.Number}
+	return n
 }

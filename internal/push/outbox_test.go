@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -146,4 +147,57 @@ func TestRolledBackEventsSendNothing(t *testing.T) {
 	if n := deliver(t, s); n != 2 || len(w.fcm.received()) != 2 {
 		t.Fatalf("after the commit: claimed %d, sent %d, want 2", n, len(w.fcm.received()))
 	}
+}
+
+// TestAccountManagerHearsOfAlarmsAndPlannedWork: with an account manager set, a client's
+// SLA alarms and new preventive work orders go to them, not to every manager; a batch of
+// work orders is one notice naming the first due and the count; a manager is not told of
+// work orders their own plan edit filed.
+func TestAccountManagerHearsOfAlarmsAndPlannedWork(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	disp, mgr := w.device(w.dispatcher, "dispatcher-phone"), w.device(w.manager, "manager-phone")
+	asset := uuid.New()
+	w.exec(`INSERT INTO assets (id, site_id, asset_type) VALUES ($1, $2, 'chiller')`, asset, w.site)
+	w.exec(`INSERT INTO ticket_numbers (year, last) VALUES ($1, 1000)`, w.clock.Now().Year()) // past the world's own
+	plan := func(by *uuid.UUID, days ...int) []uuid.UUID {
+		t.Helper()
+		var orders []ticket.Planned
+		var ids []uuid.UUID
+		for _, d := range days {
+			due := w.clock.Now().AddDate(0, 0, d)
+			id := uuid.New()
+			ids = append(ids, id)
+			orders = append(orders, ticket.Planned{ID: id, AssetID: asset, Priority: "normal",
+				Title: fmt.Sprintf("ТО чиллера, день %d", d), ScheduledFor: due, DispatchAfter: due.Add(-24 * time.Hour)})
+		}
+		must(t, w.tickets.FilePlanned(ctx, by, orders))
+		return ids
+	}
+	alarm := func() {
+		w.exec(`INSERT INTO ticket_events (ticket_id, kind, data) VALUES ($1, 'sla.reaction_at_risk', '{}')`, w.ticket)
+	}
+
+	// Without an account manager every manager hears.
+	w.step("planned, nobody's client", func() { plan(nil, 3) }, want{mgr, "planned", "created"})
+
+	accountUser := w.user(auth.Manager, nil).UserID
+	account := w.device(auth.Principal{UserID: accountUser}, "account-manager-phone")
+	w.exec(`UPDATE clients SET account_manager_id = $2 WHERE id = $1`, w.client, accountUser)
+	w.step("an alarm", alarm, want{disp, "sla", "sla.reaction_at_risk"}, want{account, "sla", "sla.reaction_at_risk"})
+
+	var first uuid.UUID
+	w.step("a batch planned", func() { first = plan(nil, 9, 2, 5)[1] }, want{account, "planned", "created"})
+	var count, number string
+	var ticketID uuid.UUID
+	must(t, w.pool.QueryRow(ctx, `SELECT payload->>'count', payload->>'number', ticket_id FROM push_outbox`).Scan(&count, &number, &ticketID))
+	if count != "3" || ticketID != first {
+		t.Errorf("the batch's notice: count %s, ticket %s (%s), want 3 and the first due %s", count, ticketID, number, first)
+	}
+	w.step("planned by the account manager's own edit", func() { plan(&accountUser, 4) })
+
+	// An account manager who left: every manager again.
+	w.exec(`UPDATE users SET active = false WHERE id = $1`, accountUser)
+	w.step("an alarm, the account manager gone", alarm, want{disp, "sla", "sla.reaction_at_risk"}, want{mgr, "sla", "sla.reaction_at_risk"})
 }

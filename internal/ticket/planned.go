@@ -28,8 +28,9 @@ type Planned struct {
 // FilePlanned files preventive work orders inside the transaction ctx carries, in a few
 // statements whatever their number. They stand at their asset's site under the contract
 // in force, without SLA clocks: the due time is the commitment. They are not dispatched
-// now: dispatch's sweep takes each at its DispatchAfter.
-func (s *Service) FilePlanned(ctx context.Context, orders []Planned) error {
+// now: dispatch's sweep takes each at its DispatchAfter. by is the user whose change to a
+// plan files them, nil for the scheduler.
+func (s *Service) FilePlanned(ctx context.Context, by *uuid.UUID, orders []Planned) error {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -54,7 +55,7 @@ func (s *Service) FilePlanned(ctx context.Context, orders []Planned) error {
 		for k, v := range o.Data {
 			data[k] = v
 		}
-		events[i] = event{ticket: o.ID, kind: "created", to: New, at: now, data: data}
+		events[i] = event{ticket: o.ID, actor: by, kind: "created", to: New, at: now, data: data}
 	}
 	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
