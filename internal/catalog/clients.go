@@ -17,18 +17,18 @@ import (
 
 // Client is a company the service company serves under contract.
 type Client struct {
-	ID        uuid.UUID `json:"id"`
-	Name      string    `json:"name"`
-	TaxID     *string   `json:"tax_id"`
-	Email     *string   `json:"email"`
-	Phone     *string   `json:"phone"`
-	Address   *string   `json:"address"`
+	ID      uuid.UUID `json:"id"`
+	Name    string    `json:"name"`
+	TaxID   *string   `json:"tax_id"`
+	Email   *string   `json:"email"`
+	Phone   *string   `json:"phone"`
+	Address *string   `json:"address"`
 	// AccountManagerID is the manager who looks after the client: SLA alarms and new
 	// preventive work orders for its tickets go to them (to every manager when unset).
 	AccountManagerID *uuid.UUID `json:"account_manager_id"`
 	Active           bool       `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
 }
 
 // ClientInput creates a client or replaces its details.
