@@ -1,4 +1,5 @@
--- Push: a client's account manager, and preventive work orders announced.
+-- Push: a client's account manager, and preventive work orders announced; a client user
+-- moved to another company no longer hears of the tickets they filed at the old one.
 --
 -- SLA alarms went to every manager; now they go to the manager who looks after the
 -- client (clients.account_manager_id), and to every manager only while a client has
@@ -53,7 +54,8 @@ BEGIN
         ORDER BY g.user_id, e.id DESC)
         UNION ALL
         SELECT e.id, e.ticket_id, e.created_by, CASE WHEN e.kind = 'commented' THEN 'reply' ELSE 'status' END, e.notice
-        FROM e CROSS JOIN LATERAL (SELECT FROM users WHERE id = e.created_by AND role = 'client' AND active OFFSET 0) u
+        FROM e CROSS JOIN LATERAL (SELECT FROM users WHERE id = e.created_by AND role = 'client' AND active
+            AND client_id = e.client_id OFFSET 0) u
         WHERE e.created_by IS DISTINCT FROM e.actor_id
             AND (e.moved OR (e.kind = 'commented' AND e.actor_role IS DISTINCT FROM 'client'))
         UNION ALL

@@ -88,7 +88,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PMHorizonDays:   r.integer("PM_HORIZON_DAYS", 30),
 		PMLeadHours:     r.integer("PM_LEAD_HOURS", 24),
 		FCMCredentials:  r.str("FCM_CREDENTIALS_FILE", ""),
-		PushAttempts:    r.integer("PUSH_MAX_ATTEMPTS", 8),
+		PushAttempts:    r.integer("PUSH_MAX_ATTEMPTS", 12),
 		PushRetention:   r.duration("PUSH_RETENTION", 7*24*time.Hour),
 	}
 	if err := errors.Join(append(r.errs, c.Validate())...); err != nil {

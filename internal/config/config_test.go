@@ -74,7 +74,7 @@ func TestTrustedProxiesAreAList(t *testing.T) {
 
 func TestPushSettings(t *testing.T) {
 	c, err := Load(env(validEnv()))
-	if err != nil || c.FCMCredentials != "" || c.PushAttempts != 8 || c.PushRetention != 7*24*time.Hour {
+	if err != nil || c.FCMCredentials != "" || c.PushAttempts != 12 || c.PushRetention != 7*24*time.Hour {
 		t.Fatalf("push defaults: %q %d %s (%v)", c.FCMCredentials, c.PushAttempts, c.PushRetention, err)
 	}
 	m := validEnv()

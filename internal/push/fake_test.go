@@ -30,6 +30,7 @@ type fakeFCM struct {
 	mu     sync.Mutex
 	sends  []fcmSend
 	answer func(n int, m fcmMessage) (status int, retryAfter string, body string)
+	hang   chan struct{} // while open, token requests are not answered
 }
 
 // fcmSend is one request to the send endpoint.
@@ -109,7 +110,22 @@ func (f *fakeFCM) credentials() string {
 	return path
 }
 
+// hangTokens makes the token endpoint keep every request waiting until the test ends.
+func (f *fakeFCM) hangTokens() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hang = make(chan struct{})
+	f.t.Cleanup(func() { close(f.hang) }) // before the server closes, which waits for handlers
+}
+
 func (f *fakeFCM) token(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	hang := f.hang
+	f.mu.Unlock()
+	if hang != nil {
+		<-hang
+		return
+	}
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(r.FormValue("assertion"), claims, func(*jwt.Token) (any, error) { return &f.key.PublicKey, nil },
 		jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience("https://oauth2.googleapis.com/token"))

@@ -31,12 +31,14 @@ type sender struct {
 // newSender builds the client on an HTTP client of its own: the service account's
 // tokens over throttled{transport}. Every request to Google, the token exchange too,
 // goes through transport.
-func newSender(ctx context.Context, key []byte, transport http.RoundTripper) (*sender, error) {
+func newSender(ctx context.Context, key []byte, transport http.RoundTripper, timeout time.Duration) (*sender, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	// The token source fetches tokens with the client ctx carries, for as long as it lives.
-	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, &http.Client{Transport: transport})
+	// The token source fetches tokens with the client ctx carries, for as long as it
+	// lives, and not with a send's context: without a timeout of its own a token
+	// endpoint that hangs would hold up every send, which all wait for that one token.
+	ctx = context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, &http.Client{Transport: transport, Timeout: timeout})
 	creds, err := google.CredentialsFromJSONWithType(ctx, key, google.ServiceAccount, fcmScope)
 	if err != nil {
 		return nil, err
@@ -92,9 +94,10 @@ const (
 
 // result is the outcome of one send, with FCM's Retry-After when it gave one.
 type result struct {
-	verdict verdict
-	after   time.Duration
-	err     error
+	verdict   verdict
+	after     time.Duration
+	throttled bool // FCM answered 429 or 503: every send would meet the same for now
+	err       error
 }
 
 // send sends one message within ctx.
@@ -111,7 +114,7 @@ func judge(err error, note *throttle) result {
 		return result{verdict: delivered}
 	}
 	if note.status != 0 { // err says only that the send was cut short
-		return result{verdict: retry, after: note.after, err: fmt.Errorf("FCM answered %d %s (Retry-After %s)",
+		return result{verdict: retry, after: note.after, throttled: true, err: fmt.Errorf("FCM answered %d %s (Retry-After %s)",
 			note.status, http.StatusText(note.status), note.after)}
 	}
 	r := result{verdict: retry, err: err}
@@ -120,8 +123,12 @@ func judge(err error, note *throttle) result {
 		r.err = fmt.Errorf("FCM answered %d %s: %w", res.StatusCode, http.StatusText(res.StatusCode), err)
 	}
 	switch {
-	case messaging.IsUnregistered(err), messaging.IsSenderIDMismatch(err):
+	case messaging.IsUnregistered(err):
 		r.verdict = gone
+	case messaging.IsSenderIDMismatch(err):
+		// The token belongs to another Firebase project than the key's: a wrong
+		// FCM_CREDENTIALS_FILE refuses every token, which must not all be thrown away.
+		r.verdict, r.err = fatal, fmt.Errorf("the device's token belongs to another Firebase project than FCM_CREDENTIALS_FILE's: %w", r.err)
 	case messaging.IsInvalidArgument(err):
 		r.verdict = fatal
 	}

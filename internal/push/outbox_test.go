@@ -106,6 +106,16 @@ func TestOutboxTellsWhoShouldKnow(t *testing.T) {
 		w.exec(`INSERT INTO ticket_events (ticket_id, actor_id, kind, data)
 			SELECT x, $3, 'edited', '{"title": "x"}' FROM unnest(ARRAY[$1, $2]::uuid[]) x`, a, b, w.dispatcher.UserID)
 	}, want{tech1, "sync", "edited"})
+	// An engineer whose own command made a clock worse is not told of it.
+	w.step("an alarm from the engineer's own action", func() {
+		w.exec(`INSERT INTO ticket_events (ticket_id, actor_id, kind) VALUES ($1, $2, 'sla.resolution_at_risk')`, a, w.tech1.UserID)
+	}, want{disp, "sla", "sla.resolution_at_risk"}, want{mgr, "sla", "sla.resolution_at_risk"})
+	// A client user moved to another company hears no more of the tickets filed at the old one.
+	other := uuid.New()
+	w.exec(`INSERT INTO clients (id, name) VALUES ($1, 'ООО Бета')`, other)
+	w.exec(`UPDATE users SET client_id = $2 WHERE id = $1`, w.clientUser.UserID, other)
+	w.step("the filer moved to another company", func() { w.do(w.dispatcher, w.ticket, ticket.Assign, ticket.Command{EngineerID: &e1}) },
+		want{tech1, "sync", "assign"})
 	w.step("odd event data", func() {
 		w.exec(`INSERT INTO ticket_events (ticket_id, kind, data) VALUES ($1, 'dispatch_failed', '{"engineer_id": "not-a-uuid"}')`, w.ticket)
 	})

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -31,7 +32,7 @@ type Options struct {
 	// Transport carries the requests to Google (tokens and FCM); http.DefaultTransport
 	// when nil. Tests point it at a fake.
 	Transport http.RoundTripper
-	// MaxAttempts is how often a message is tried before it is dead-lettered. Default 8.
+	// MaxAttempts is how often a message is tried before it is dead-lettered. Default 12: with the default backoff, retries span one to two hours of an FCM outage.
 	MaxAttempts int
 	// Backoff is the wait after the first failure, doubled after each next one up to
 	// MaxBackoff, each drawn at random from its upper half. Defaults 5 s and 30 min.
@@ -65,6 +66,7 @@ type Service struct {
 	sender  *sender // nil: sending is off
 	log     *slog.Logger
 	counted *prometheus.CounterVec
+	calm    atomic.Int64 // until when (Unix ns) FCM asked to be left alone
 	stop    context.CancelFunc
 	done    chan struct{}
 }
@@ -73,7 +75,7 @@ type Service struct {
 // client (it does not call Google yet); a key it cannot use is an error.
 func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Service, error) {
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 8
+		o.MaxAttempts = 12
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = 5 * time.Second
@@ -116,7 +118,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("push: credentials: %w", err)
 	}
-	if s.sender, err = newSender(ctx, key, o.Transport); err != nil {
+	if s.sender, err = newSender(ctx, key, o.Transport, o.SendTimeout); err != nil {
 		return nil, fmt.Errorf("push: credentials %s: %w", o.CredentialsFile, err)
 	}
 	return s, nil

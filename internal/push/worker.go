@@ -35,15 +35,20 @@ func (s *Service) Stop(ctx context.Context) {
 }
 
 func (s *Service) run(ctx context.Context) {
+	failing := false // the log says when delivery fails and when it works again, not every Poll
 	for ctx.Err() == nil {
 		// A batch is finished even when the server stops: its claims would hold its
 		// messages back for a whole lease otherwise.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.lease())
 		n, err := s.Deliver(bctx)
 		cancel()
-		if err != nil {
-			s.log.Error("push: delivery failed", "error", err.Error())
+		switch {
+		case err != nil && !failing:
+			s.log.Error("push: delivery failed; trying again every poll", "error", err.Error())
+		case err == nil && failing:
+			s.log.Info("push: delivery works again")
 		}
+		failing = err != nil
 		if err == nil && n == s.opts.Batch {
 			continue // more are due
 		}
@@ -61,17 +66,37 @@ func (s *Service) lease() time.Duration { return 4 * s.opts.SendTimeout }
 
 // Deliver claims the due messages (up to Batch), sends them and records what became of
 // each, and returns how many it claimed. Any number of workers may run it at once.
+// After FCM throttled a send (429 or 503) it claims nothing until FCM's Retry-After (at
+// least the shortest backoff) has passed: the other messages would only meet the same answer, and
+// each such answer uses up an attempt.
 func (s *Service) Deliver(ctx context.Context) (int, error) {
 	now := s.now()
+	if now.UnixNano() < s.calm.Load() {
+		return 0, nil
+	}
 	msgs, err := s.claim(ctx, now)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
 	results := s.sendAll(ctx, msgs)
+	for _, r := range results {
+		if r.throttled {
+			s.pauseUntil(now.Add(max(r.after, s.opts.Backoff/2)))
+		}
+	}
 	if err := s.record(ctx, msgs, results); err != nil {
 		return 0, err
 	}
 	return len(msgs), nil
+}
+
+// pauseUntil keeps Deliver from claiming before t (or a later time already set).
+func (s *Service) pauseUntil(t time.Time) {
+	for calm := s.calm.Load(); calm < t.UnixNano(); calm = s.calm.Load() {
+		if s.calm.CompareAndSwap(calm, t.UnixNano()) {
+			return
+		}
+	}
 }
 
 // claim takes the due messages for this worker's lease, counting the attempt now: a
@@ -184,15 +209,17 @@ func (s *Service) backoff(attempt int) time.Duration {
 
 // record writes the outcomes, and drops the tokens FCM no longer knows, in one
 // transaction. A row whose claim another worker took over (this one outlived its lease)
-// is left to that worker.
+// is left to that worker, and neither counted nor logged here.
 func (s *Service) record(ctx context.Context, msgs []message, results []result) error {
 	now := s.now()
 	n := len(msgs)
 	ids, attempts, statuses, next, errs := make([]uuid.UUID, n), make([]int, n), make([]string, n), make([]*time.Time, n), make([]*string, n)
+	outcomes := make([]outcome, n)
 	var goneDevices []uuid.UUID
 	var goneTokens []string
 	for i, m := range msgs {
 		o := s.decide(m, results[i], now)
+		outcomes[i] = o
 		ids[i], attempts[i], statuses[i], errs[i] = m.id, m.attempts, o.status, o.err
 		if o.status == "pending" {
 			next[i] = &o.next
@@ -200,43 +227,60 @@ func (s *Service) record(ctx context.Context, msgs []message, results []result) 
 		if results[i].verdict == gone {
 			goneDevices, goneTokens = append(goneDevices, m.device), append(goneTokens, *m.token)
 		}
-		s.count(m, o)
 	}
+	var recorded []uuid.UUID
 	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
+		rows, err := tx.Query(ctx, `
 			UPDATE push_outbox o SET status = x.status, next_attempt_at = coalesce(x.next, o.next_attempt_at),
 				last_error = x.error, finished_at = CASE WHEN x.status = 'pending' THEN NULL ELSE $6::timestamptz END
 			FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[]) AS x (id, attempts, status, next, error)
-			WHERE o.id = x.id AND o.attempts = x.attempts AND o.status = 'pending'`,
+			WHERE o.id = x.id AND o.attempts = x.attempts AND o.status = 'pending'
+			RETURNING o.id`,
 			ids, attempts, statuses, next, errs, now)
-		if err != nil || len(goneDevices) == 0 {
+		if err != nil {
+			return err
+		}
+		if recorded, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil || len(goneDevices) == 0 {
 			return err
 		}
 		// Only the token FCM refused: the app may have registered a new one meanwhile.
-		_, err = tx.Exec(ctx, `UPDATE devices d SET push_token = NULL FROM unnest($1::uuid[], $2::text[]) AS x (id, token)
-			WHERE d.id = x.id AND d.push_token = x.token`, goneDevices, goneTokens)
+		// Locked in id order, as two workers may drop the same devices' tokens at once.
+		_, err = tx.Exec(ctx, `
+			WITH x AS (SELECT d.id FROM devices d JOIN unnest($1::uuid[], $2::text[]) AS x (id, token)
+				ON d.id = x.id AND d.push_token = x.token ORDER BY d.id FOR UPDATE OF d)
+			UPDATE devices d SET push_token = NULL FROM x WHERE d.id = x.id`, goneDevices, goneTokens)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("push: record: %w", err)
 	}
+	mine := make(map[uuid.UUID]bool, len(recorded))
+	for _, id := range recorded {
+		mine[id] = true
+	}
+	var retried int
+	var example outcome
+	for i, m := range msgs {
+		if !mine[m.id] {
+			continue
+		}
+		o := outcomes[i]
+		status := o.status
+		if status == "pending" {
+			status, example = "retried", o
+			retried++
+		}
+		s.counted.WithLabelValues(status).Inc()
+		attrs := []any{"message_id", m.id.String(), "device_id", m.device.String(), "attempt", m.attempts}
+		switch {
+		case status == "dead":
+			s.log.Error("push: message dead-lettered", append(attrs, "error", *o.err)...)
+		case o.err != nil && status == "skipped" && s.sender != nil:
+			s.log.Info("push: message skipped", append(attrs, "reason", *o.err)...)
+		}
+	}
+	if retried > 0 { // one line for a batch: an outage fails every send in it
+		s.log.Warn("push: sends failed; trying again", "messages", retried, "error", *example.err, "next_attempt_at", example.next)
+	}
 	return nil
-}
-
-// count feeds the metrics and the log.
-func (s *Service) count(m message, o outcome) {
-	outcome := o.status
-	if outcome == "pending" {
-		outcome = "retried"
-	}
-	s.counted.WithLabelValues(outcome).Inc()
-	attrs := []any{"message_id", m.id.String(), "device_id", m.device.String(), "attempt", m.attempts}
-	switch {
-	case outcome == "dead":
-		s.log.Error("push: message dead-lettered", append(attrs, "error", *o.err)...)
-	case outcome == "retried":
-		s.log.Warn("push: send failed; trying again", append(attrs, "error", *o.err, "next_attempt_at", o.next)...)
-	case o.err != nil && outcome == "skipped" && s.sender != nil:
-		s.log.Info("push: message skipped", append(attrs, "reason", *o.err)...)
-	}
 }

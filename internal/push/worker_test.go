@@ -103,14 +103,16 @@ func TestDeliversTheRightPayloads(t *testing.T) {
 }
 
 // TestRetriesHonourRetryAfter: 503 and 429 leave the message pending, due no sooner than
-// FCM's Retry-After (or the jittered backoff without one); the Firebase client does not
-// retry on its own behind the outbox's back.
+// FCM's Retry-After (or the jittered backoff without one), and hold back every other
+// message until then; the Firebase client does not retry on its own behind the outbox's
+// back.
 func TestRetriesHonourRetryAfter(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.device(w.clientUser, "client-phone")
 	s, reg := w.service(true)
 	w.assigned()
+	sentTotal := 0
 	for i, c := range []struct {
 		status     int
 		grpc, code string // the error's status and FCM's error code
@@ -142,15 +144,22 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 		if wait := r.Next.Sub(start); wait < c.least || wait > c.most {
 			t.Fatalf("%s: next attempt in %s, want %s–%s", what, wait, c.least, c.most)
 		}
+		// While FCM asks to wait, nothing else is sent either.
+		fresh := 0
+		if c.retryAfter != "" {
+			w.exec(`INSERT INTO ticket_events (ticket_id, actor_id, kind) VALUES ($1, $2, 'commented')`, w.ticket, w.dispatcher.UserID)
+			fresh = 1
+		}
 		w.clock.Set(r.Next.Add(-time.Millisecond))
 		if n := deliver(t, s); n != 0 {
 			t.Fatalf("%s: claimed %d before the next attempt was due", what, n)
 		}
 		w.clock.Set(*r.Next)
-		if n := deliver(t, s); n != 1 || w.outbox()[0].Status != "sent" || len(w.fcm.received()) != sent+2 {
+		if n := deliver(t, s); n != 1+fresh || w.outbox()[0].Status != "sent" || len(w.fcm.received()) != sent+2+fresh {
 			t.Fatalf("%s: when due, claimed %d, %+v, %d requests", what, n, w.outbox()[0], len(w.fcm.received())-sent)
 		}
-		if counted(t, reg, "retried") != i+1 || counted(t, reg, "sent") != i+1 {
+		sentTotal += 1 + fresh
+		if counted(t, reg, "retried") != i+1 || counted(t, reg, "sent") != sentTotal {
 			t.Errorf("%s: counters retried %d, sent %d", what, counted(t, reg, "retried"), counted(t, reg, "sent"))
 		}
 	}
@@ -274,8 +283,8 @@ func TestDeadLetterAfterLastAttempt(t *testing.T) {
 	}
 }
 
-// TestTwoWorkersNeverSendAMessageTwice: workers claiming side by side (small batches, a
-// slow FCM) send each message once, and all of them.
+// TestTwoWorkersNeverSendAMessageTwice: workers claiming side by side (small batches,
+// one held up while the other claims) send each message once, and all of them.
 func TestTwoWorkersNeverSendAMessageTwice(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -285,14 +294,28 @@ func TestTwoWorkersNeverSendAMessageTwice(t *testing.T) {
 	}
 	w.exec(`UPDATE tickets SET assignee_id = $2, status = 'assigned' WHERE id = $1`, w.ticket, w.engineer1)
 	w.comment(w.clientUser, w.ticket, "public")
-	w.fcm.answering(func(int, fcmMessage) (int, string, string) {
-		time.Sleep(time.Millisecond)
-		return http.StatusOK, "", ""
-	})
-	small := func(o *push.Options) { o.Batch = 7 }
+	// The first worker's sends wait until the second has sent one: both must claim.
+	second := make(chan struct{})
+	var once sync.Once
 	workers := []*push.Service{}
-	for range 2 {
-		s, _ := w.service(true, small)
+	for i := range 2 {
+		s, _ := w.service(true, func(o *push.Options) {
+			o.Batch = 7
+			base := o.Transport
+			o.Transport = roundTripper(func(r *http.Request) (*http.Response, error) {
+				if strings.HasSuffix(r.URL.Path, ":send") {
+					if i == 1 {
+						once.Do(func() { close(second) })
+					} else {
+						select {
+						case <-second:
+						case <-time.After(10 * time.Second):
+						}
+					}
+				}
+				return base.RoundTrip(r)
+			})
+		})
 		workers = append(workers, s)
 	}
 	var wg sync.WaitGroup
@@ -326,7 +349,7 @@ func TestTwoWorkersNeverSendAMessageTwice(t *testing.T) {
 		t.Fatalf("%d messages sent, %d claimed (%v), want %d", len(seen), claimed[0]+claimed[1], claimed, devices)
 	}
 	if claimed[0] == 0 || claimed[1] == 0 {
-		t.Logf("one worker did all the work: %v", claimed)
+		t.Errorf("one worker did all the work: %v", claimed)
 	}
 	for _, r := range w.outbox() {
 		if r.Status != "sent" || r.Attempts != 1 {
@@ -352,6 +375,89 @@ func TestClaimsLastALease(t *testing.T) {
 	w.clock.Advance(time.Second)
 	if n := deliver(t, s); n != 1 || w.outbox()[0].Attempts != 2 || w.outbox()[0].Status != "sent" {
 		t.Fatalf("after the lease: claimed %d, %+v", n, w.outbox())
+	}
+}
+
+// TestALateResultIsDropped: a worker whose send outlived its lease finds the message
+// taken over and sent by another; its late answer changes nothing and counts nothing.
+func TestALateResultIsDropped(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.device(w.clientUser, "client-phone")
+	slow, slowReg := w.service(true, func(o *push.Options) { o.SendTimeout = 5 * time.Second })
+	other, otherReg := w.service(true, func(o *push.Options) { o.SendTimeout = 5 * time.Second })
+	w.assigned()
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	w.fcm.answering(func(n int, _ fcmMessage) (int, string, string) {
+		if n == 1 {
+			close(inFlight)
+			<-release
+			return http.StatusInternalServerError, "", fcmError(500, "INTERNAL", "INTERNAL")
+		}
+		return http.StatusOK, "", ""
+	})
+	done := make(chan int)
+	go func() { done <- deliver(t, slow) }()
+	<-inFlight
+	w.clock.Advance(20*time.Second + time.Millisecond) // past the slow worker's lease
+	if n := deliver(t, other); n != 1 {
+		t.Fatalf("the other worker claimed %d after the lease", n)
+	}
+	close(release)
+	if n := <-done; n != 1 {
+		t.Fatalf("the slow worker claimed %d", n)
+	}
+	if r := w.outbox(); len(r) != 1 || r[0].Status != "sent" || r[0].Attempts != 2 || r[0].Error != nil {
+		t.Fatalf("after the late answer: %+v", r)
+	}
+	if counted(t, slowReg, "retried")+counted(t, slowReg, "sent") != 0 || counted(t, otherReg, "sent") != 1 {
+		t.Errorf("counters: slow retried %d sent %d, other sent %d", counted(t, slowReg, "retried"),
+			counted(t, slowReg, "sent"), counted(t, otherReg, "sent"))
+	}
+}
+
+// TestAnotherProjectsTokenIsKept: SENDER_ID_MISMATCH (the key is of another Firebase
+// project than the app's tokens) dead-letters the message at once and keeps the token.
+func TestAnotherProjectsTokenIsKept(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	phone := w.device(w.clientUser, "client-phone")
+	s, _ := w.service(true)
+	w.fcm.answering(func(int, fcmMessage) (int, string, string) {
+		return http.StatusForbidden, "", fcmError(403, "PERMISSION_DENIED", "SENDER_ID_MISMATCH")
+	})
+	w.assigned()
+	if n := deliver(t, s); n != 1 {
+		t.Fatalf("claimed %d", n)
+	}
+	if r := w.outbox(); len(r) != 1 || r[0].Status != "dead" || r[0].Attempts != 1 || !strings.Contains(*r[0].Error, "another Firebase project") {
+		t.Fatalf("outbox: %+v", r)
+	}
+	var token *string
+	must(t, w.pool.QueryRow(context.Background(), `SELECT push_token FROM devices WHERE id = $1`, phone).Scan(&token))
+	if token == nil || *token != "client-phone" {
+		t.Fatalf("token after SENDER_ID_MISMATCH: %v", token)
+	}
+}
+
+// TestAHangingTokenEndpointTimesOut: Google's token endpoint not answering fails the
+// sends within SendTimeout; the messages wait for the next attempt.
+func TestAHangingTokenEndpointTimesOut(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.device(w.clientUser, "client-phone")
+	w.fcm.hangTokens()
+	s, _ := w.service(true, func(o *push.Options) { o.SendTimeout = 300 * time.Millisecond })
+	w.assigned()
+	done := make(chan int, 1)
+	go func() { done <- deliver(t, s) }()
+	select {
+	case n := <-done:
+		if r := w.outbox(); n != 1 || len(r) != 1 || r[0].Status != "pending" || r[0].Error == nil {
+			t.Fatalf("claimed %d: %+v", n, r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a send waits for a token request that hangs")
 	}
 }
 

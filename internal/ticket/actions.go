@@ -115,7 +115,9 @@ func (ch *changes) clock(which, from, to string) {
 	}
 }
 
-func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status, at time.Time) error {
+// apply writes the changes and the SLA marks, the marks in the name of the user whose
+// command made the clock worse (nil for the system): they already know.
+func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status, actor *uuid.UUID, at time.Time) error {
 	sql := "UPDATE tickets SET status = $2, version = version + 1"
 	for i, col := range ch.cols {
 		sql += ", " + col + " = $" + strconv.Itoa(i+3)
@@ -124,7 +126,7 @@ func (ch changes) apply(ctx context.Context, tx pgx.Tx, id uuid.UUID, to Status,
 		return err
 	}
 	for _, kind := range ch.marks {
-		if err := addEvent(ctx, tx, event{ticket: id, kind: kind, at: at}); err != nil {
+		if err := addEvent(ctx, tx, event{ticket: id, actor: actor, kind: kind, at: at}); err != nil {
 			return err
 		}
 	}
@@ -174,7 +176,7 @@ func (s *Service) do(ctx context.Context, p auth.Principal, id uuid.UUID, action
 		if err := addEvent(ctx, tx, e); err != nil {
 			return err
 		}
-		if err := ch.apply(ctx, tx, id, e.to, e.at); err != nil {
+		if err := ch.apply(ctx, tx, id, e.to, e.actor, e.at); err != nil {
 			return err
 		}
 		if action == Resolve || action == Cancel {

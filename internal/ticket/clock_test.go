@@ -309,6 +309,12 @@ func TestCommandsThatWorsenAClockRecordIt(t *testing.T) {
 	if r, _ := w.s.Sweep(ctx); r.ResolutionBreached != 0 || count("sla.resolution_breached") != 1 {
 		t.Fatalf("the sweep recorded the breach again: %+v", r)
 	}
+	// In the name of who reopened it: they are not told of what they did.
+	var actor *uuid.UUID
+	if err := w.pool.QueryRow(ctx, `SELECT actor_id FROM ticket_events WHERE kind = 'sla.resolution_breached'`).Scan(&actor); err != nil ||
+		actor == nil || *actor != w.clientUserA.UserID {
+		t.Fatalf("the breach's actor: %v (%v), want the client user", actor, err)
+	}
 
 	// The exact due instant is late, as the sweep sees it.
 	w.clock.Set(msk("2026-11-23 10:00"))

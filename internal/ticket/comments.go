@@ -88,7 +88,7 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, ticketID uui
 		if p.Role != auth.Client && visibility == "public" && c.firstResponse == nil {
 			var ch changes
 			s.reacted(c, now, &ch)
-			if err := ch.apply(ctx, tx, ticketID, c.status, now); err != nil {
+			if err := ch.apply(ctx, tx, ticketID, c.status, &p.UserID, now); err != nil {
 				return err
 			}
 		}

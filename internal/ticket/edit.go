@@ -87,7 +87,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 				return err
 			}
 		}
-		return ch.apply(ctx, tx, id, c.status, now)
+		return ch.apply(ctx, tx, id, c.status, &p.UserID, now)
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("ticket: edit: %w", postgres.MapError(err))

@@ -73,7 +73,7 @@ func (s *Service) Rate(ctx context.Context, p auth.Principal, id uuid.UUID, in R
 		if err := addEvent(ctx, tx, event{ticket: id, actor: &p.UserID, kind: "rated", from: c.status, to: to, at: now, data: data}); err != nil {
 			return err
 		}
-		return ch.apply(ctx, tx, id, to, now)
+		return ch.apply(ctx, tx, id, to, &p.UserID, now)
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("ticket: rate: %w", postgres.MapError(err))
