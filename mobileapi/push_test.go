@@ -212,6 +212,9 @@ func TestARevokedDeviceIsSignedOut(t *testing.T) {
 	if _, err := d.m.Register(ctx, d.eng[1].p, NewDevice{ID: reg.Device.ID.String(), Platform: "ios", AppVersion: "2.1"}); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("registering another engineer's device: %v", err)
 	}
+	if _, err := d.m.Register(ctx, d.eng[0].p, NewDevice{ID: uuid.NewString(), Platform: "ios", AppVersion: "2.1", PushToken: str("a b")}); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("a malformed push token: %v", err)
+	}
 }
 
 func TestOldPushedMutationsArePruned(t *testing.T) {

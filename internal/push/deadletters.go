@@ -67,3 +67,16 @@ func (s *Service) Retry(ctx context.Context, id uuid.UUID) (Message, error) {
 	}
 	return postgres.GetByID(ctx, s.pool, "message", messageSelect+` WHERE o.id = $1`, id, scanMessage)
 }
+
+// RetryAll sends every dead letter given up on since then (all of them when nil) again,
+// each with a fresh count of attempts: after an outage, or once the credentials are
+// fixed. It returns how many.
+func (s *Service) RetryAll(ctx context.Context, since *time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE push_outbox SET status = 'pending', attempts = 0, next_attempt_at = '-infinity', finished_at = NULL
+		WHERE status = 'dead' AND ($1::timestamptz IS NULL OR finished_at >= $1)`, since)
+	if err != nil {
+		return 0, fmt.Errorf("push: retry all: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

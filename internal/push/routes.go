@@ -24,7 +24,7 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 	}))
 }
 
-// AdminRoutes lets admins see the messages given up on and send one again.
+// AdminRoutes lets admins see the messages given up on and send them again.
 func (s *Service) AdminRoutes(admin fiber.Router) {
 	only := auth.Require(auth.Admin)
 	admin.Get("/push/dead-letters", only, func(c *fiber.Ctx) error {
@@ -37,6 +37,17 @@ func (s *Service) AdminRoutes(admin fiber.Router) {
 			return err
 		}
 		return c.JSON(out)
+	})
+	admin.Post("/push/dead-letters/retry", only, func(c *fiber.Ctx) error {
+		since, err := web.QueryTime(c, "since")
+		if err != nil {
+			return err
+		}
+		n, err := s.RetryAll(c.UserContext(), since)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"retried": n})
 	})
 	admin.Post("/push/dead-letters/:id/retry", only, web.ByID(func(c *fiber.Ctx, id uuid.UUID) (any, error) {
 		return s.Retry(c.UserContext(), id)

@@ -103,6 +103,7 @@ func TestDeviceRegistration(t *testing.T) {
 		{"client", laptop, in, 409, "id"},
 		{"client", "/api/v1/push/devices/" + uuid.NewString(), map[string]any{"platform": "symbian", "app_version": "1", "push_token": "x"}, 400, "platform"},
 		{"client", "/api/v1/push/devices/" + uuid.NewString(), map[string]any{"platform": "ios", "app_version": "1"}, 400, "push_token"},
+		{"client", "/api/v1/push/devices/" + uuid.NewString(), map[string]any{"platform": "ios", "app_version": "1", "push_token": "not a token"}, 400, "push_token"},
 		{"client", "/api/v1/push/devices/not-an-id", in, 404, ""},
 	} {
 		status, body := call(t, app, c.user, "PUT", c.path, c.body)
@@ -166,5 +167,16 @@ func TestDeadLetterRoutes(t *testing.T) {
 	}
 	if status, _ := call(t, app, "admin", "GET", "/api/v1/admin/push/dead-letters?limit=0", nil); status != 400 {
 		t.Fatalf("a bad limit: %d", status)
+	}
+	// Every dead letter at once.
+	w.exec(`UPDATE push_outbox SET status = 'dead', finished_at = now()`)
+	if status, _ := call(t, app, "dispatcher", "POST", "/api/v1/admin/push/dead-letters/retry", nil); status != 403 {
+		t.Fatalf("a dispatcher retries dead letters: %d", status)
+	}
+	if status, _ := call(t, app, "admin", "POST", "/api/v1/admin/push/dead-letters/retry?since=yesterday", nil); status != 400 {
+		t.Fatalf("a bad since: %d", status)
+	}
+	if status, m := call(t, app, "admin", "POST", "/api/v1/admin/push/dead-letters/retry?since=2020-01-01T00:00:00Z", nil); status != 200 || m["retried"] != 1.0 {
+		t.Fatalf("retry all: %d %v", status, m)
 	}
 }

@@ -281,6 +281,17 @@ func TestDeadLetterAfterLastAttempt(t *testing.T) {
 	if got, _ := s.DeadLetters(context.Background(), pageOf(10)); len(got.Items) != 1 || got.Items[0].Reason != "sync" {
 		t.Fatalf("dead letters after the retry: %+v", got.Items)
 	}
+	// All of them at once, from a time on.
+	later := w.clock.Now().Add(time.Hour)
+	if n, err := s.RetryAll(context.Background(), &later); n != 0 || err != nil {
+		t.Fatalf("retry all since a later time: %d, %v", n, err)
+	}
+	if n, err := s.RetryAll(context.Background(), nil); n != 1 || err != nil {
+		t.Fatalf("retry all: %d, %v", n, err)
+	}
+	if got, _ := s.DeadLetters(context.Background(), pageOf(10)); len(got.Items) != 0 || deliver(t, s) != 1 {
+		t.Fatalf("dead letters after retrying all: %+v", got.Items)
+	}
 }
 
 // TestTwoWorkersNeverSendAMessageTwice: workers claiming side by side (small batches,

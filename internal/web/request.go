@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -120,6 +121,19 @@ func QueryUUID(c *fiber.Ctx, name string) (*uuid.UUID, error) {
 		return nil, apperr.Field(name, "must be a UUID")
 	}
 	return &id, nil
+}
+
+// QueryTime parses an optional RFC 3339 instant from the query string.
+func QueryTime(c *fiber.Ctx, name string) (*time.Time, error) {
+	s := c.Query(name)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil, apperr.Field(name, "must be an RFC 3339 time, such as 2026-11-23T09:00:00Z")
+	}
+	return &t, nil
 }
 
 // QueryList reads a filter given as ?name=a,b or ?name=a&name=b, each value one of allowed.
