@@ -92,11 +92,15 @@ func (s *Service) shiftMinutes(ctx context.Context, r Range) (map[weekSkill]shif
 	if err != nil {
 		return nil, err
 	}
+	// Time off as disjoint periods (range_agg merges overlapping ones), so no minute off
+	// is taken away twice.
 	rows, err := s.pool.Query(ctx, `
-		SELECT e.id, e.calendar_id, e.skill_ids,
-			coalesce((SELECT array_agg(lower(o.period)) FROM engineer_time_off o WHERE o.engineer_id = e.id AND o.period && tstzrange($1, $2)), '{}'),
-			coalesce((SELECT array_agg(upper(o.period)) FROM engineer_time_off o WHERE o.engineer_id = e.id AND o.period && tstzrange($1, $2)), '{}')
-		FROM engineers e WHERE e.active`, r.From.Add(-26*time.Hour), r.To.Add(26*time.Hour))
+		SELECT e.id, e.calendar_id, e.skill_ids, coalesce(off.froms, '{}'), coalesce(off.tos, '{}')
+		FROM engineers e
+			LEFT JOIN LATERAL (SELECT array_agg(lower(p)) AS froms, array_agg(upper(p)) AS tos
+				FROM unnest((SELECT range_agg(o.period) FROM engineer_time_off o
+					WHERE o.engineer_id = e.id AND o.period && tstzrange($1, $2))) p) off ON true
+		WHERE e.active`, r.From.Add(-26*time.Hour), r.To.Add(26*time.Hour))
 	if err != nil {
 		return nil, fmt.Errorf("maintenance: load: %w", postgres.MapError(err))
 	}

@@ -69,7 +69,8 @@ func TestForecastExpandsPlansWithoutMakingWorkOrders(t *testing.T) {
 func TestLoadWeighsPlannedWorkAgainstShifts(t *testing.T) {
 	w, _, _ := reportWorld(t)
 	w.exec(`INSERT INTO engineer_time_off (id, engineer_id, period) VALUES (gen_random_uuid(), $1,
-		tstzrange('2027-05-11 00:00+02', '2027-05-12 00:00+02'))`, w.engineerID)
+		tstzrange('2027-05-11 00:00+02', '2027-05-12 00:00+02')), (gen_random_uuid(), $1,
+		tstzrange('2027-05-11 12:00+02', '2027-05-11 20:00+02'))`, w.engineerID) // the second within the first
 	r, err := ParseRange("2027-05-04", "2027-05-16") // widened to whole weeks
 	if err != nil {
 		t.Fatal(err)
