@@ -59,8 +59,8 @@ const complianceSQL = `
 	%s
 	GROUP BY %s ORDER BY %s LIMIT %d`
 
-// Compliance reports how plans were kept: per client (all of them), or per plan (a page,
-// by plan id).
+// Compliance reports how plans were kept: a page per client (by client id) or per plan
+// (by plan id).
 func (s *Service) Compliance(ctx context.Context, q ComplianceQuery) (page.Page[Compliance], error) {
 	w := postgres.Where{Args: []any{s.now()}}
 	w.Add("o.due_at >= %s", q.From.Add(-26*time.Hour))
@@ -73,14 +73,16 @@ func (s *Service) Compliance(ctx context.Context, q ComplianceQuery) (page.Page[
 	if q.SiteID != nil {
 		w.Add("a.site_id = %s", *q.SiteID)
 	}
-	cols, group, order, limit := "c.id, c.name, NULL::uuid, '', NULL::uuid", "c.id, c.name", "c.name, c.id", 100_000
+	cols, group, key := "c.id, c.name, NULL::uuid, '', NULL::uuid", "c.id, c.name", "c.id"
+	keyOf := func(c Compliance) uuid.UUID { return c.ClientID }
 	if q.Group == "plan" {
-		cols, group, order, limit = "c.id, c.name, p.id, p.name, p.asset_id", "c.id, c.name, p.id", "p.id", q.Page.Size()+1
-		if q.Page.After != nil {
-			w.Add("p.id > %s", *q.Page.After)
-		}
+		cols, group, key = "c.id, c.name, p.id, p.name, p.asset_id", "c.id, c.name, p.id", "p.id"
+		keyOf = func(c Compliance) uuid.UUID { return *c.PlanID }
 	}
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(complianceSQL, cols, w.SQL(), group, order, limit), w.Args...)
+	if q.Page.After != nil {
+		w.Add(key+" > %s", *q.Page.After)
+	}
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(complianceSQL, cols, w.SQL(), group, key, q.Page.Size()+1), w.Args...)
 	if err != nil {
 		return page.Page[Compliance]{}, fmt.Errorf("maintenance: compliance: %w", postgres.MapError(err))
 	}
@@ -97,11 +99,5 @@ func (s *Service) Compliance(ctx context.Context, q ComplianceQuery) (page.Page[
 	if err != nil {
 		return page.Page[Compliance]{}, fmt.Errorf("maintenance: compliance: %w", postgres.MapError(err))
 	}
-	if q.Group != "plan" {
-		if list == nil {
-			list = []Compliance{}
-		}
-		return page.Page[Compliance]{Items: list}, nil
-	}
-	return page.New(list, q.Page, func(c Compliance) uuid.UUID { return *c.PlanID }), nil
+	return page.New(list, q.Page, keyOf), nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"fieldsvc/internal/page"
 	"fieldsvc/internal/ticket"
 )
 
@@ -125,6 +126,18 @@ func TestComplianceCountsWorkDoneOnTimeLateMissedAndOverdue(t *testing.T) {
 	plans, err := w.s.Compliance(w.ctx, ComplianceQuery{Range: r, Group: "plan"})
 	if err != nil || len(plans.Items) != 2 {
 		t.Fatalf("by plan: %+v %v", plans, err)
+	}
+	first, err := w.s.Compliance(w.ctx, ComplianceQuery{Range: r, Group: "plan", Page: page.Request{Limit: 1}})
+	if err != nil || len(first.Items) != 1 || first.NextCursor == "" {
+		t.Fatalf("a page of one plan: %+v %v", first, err)
+	}
+	after := mustParse(t, first.NextCursor)
+	second, err := w.s.Compliance(w.ctx, ComplianceQuery{Range: r, Group: "plan", Page: page.Request{Limit: 1, After: &after}})
+	if err != nil || len(second.Items) != 1 || second.NextCursor != "" || *second.Items[0].PlanID == *first.Items[0].PlanID {
+		t.Fatalf("the next page: %+v %v", second, err)
+	}
+	if c, err := w.s.Compliance(w.ctx, ComplianceQuery{Range: r, Group: "client", Page: page.Request{After: &c.ClientID}}); err != nil || len(c.Items) != 0 {
+		t.Fatalf("clients after the only one: %+v %v", c, err)
 	}
 	for _, p := range plans.Items {
 		switch *p.PlanID {
