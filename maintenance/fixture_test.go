@@ -126,7 +126,8 @@ func live(list []order) []order {
 
 func (w *world) do(p auth.Principal, id uuid.UUID, a ticket.Action, cmd ticket.Command) {
 	w.t.Helper()
-	if _, err := w.tickets.Do(w.ctx, p, id, a, cmd); err != nil {
+	// As a request does: the caller is in the context too.
+	if _, err := w.tickets.Do(auth.WithPrincipal(w.ctx, p), p, id, a, cmd); err != nil {
 		w.t.Fatalf("%s: %v", a, err)
 	}
 }

@@ -286,8 +286,14 @@ func TestIntervalPlanCompletedLateCountsFromTheCompletion(t *testing.T) {
 	if err != nil || plan.LastDoneAt == nil || !plan.LastDoneAt.Equal(w.clock.Now()) || plan.NextDueAt != nil {
 		t.Fatalf("plan: %+v %v", plan, err)
 	}
-	// The next one is cancelled by the desk: the plan goes on 30 days after it was due.
+	// The plan filed it on its own, not the engineer who finished the last one.
 	second := w.orders(p.ID)[1]
+	var by *uuid.UUID
+	if err := w.pool.QueryRow(w.ctx, `SELECT actor_id FROM ticket_events WHERE ticket_id = $1 AND kind = 'created'`, second.ID).
+		Scan(&by); err != nil || by != nil {
+		t.Fatalf("the next work order was filed by %v (%v), want the system", by, err)
+	}
+	// The next one is cancelled by the desk: the plan goes on 30 days after it was due.
 	w.do(w.dispatcher, second.ID, ticket.Cancel, ticket.Command{Note: str("site closed for refurbishment")})
 	got = dues(w.orders(p.ID), tokyo)
 	if fmt.Sprint(got) != "[2027-04-05T10:00:00+09:00 2027-05-17T10:00:00+09:00 2027-06-16T10:00:00+09:00]" {

@@ -61,7 +61,7 @@ BEGIN
         UNION ALL
         SELECT e.id, e.ticket_id, s.id, CASE WHEN e.alarm THEN 'sla' ELSE 'client_comment' END, e.notice
         FROM e CROSS JOIN LATERAL (SELECT id FROM users WHERE active AND role = 'dispatcher' OFFSET 0) s
-        WHERE e.alarm OR e.from_client
+        WHERE (e.alarm OR e.from_client) AND s.id IS DISTINCT FROM e.actor_id
         UNION ALL
         SELECT e.id, e.ticket_id, m, 'sla', e.notice
         FROM e CROSS JOIN LATERAL push_client_managers(e.client_id) m

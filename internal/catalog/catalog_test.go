@@ -259,6 +259,17 @@ func TestClientAccountManager(t *testing.T) {
 	if err != nil || c.AccountManagerID == nil || *c.AccountManagerID != manager {
 		t.Fatalf("created %+v, %v", c, err)
 	}
+	// Once the manager has left, the client still saves with them; another client cannot take them.
+	if _, err := pool.Exec(ctx, `UPDATE users SET active = false WHERE id = $1`, manager); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.UpdateClient(ctx, c.ID, ClientInput{Name: "Alpha AG", AccountManagerID: ptr(manager.String())}); err != nil ||
+		c.Name != "Alpha AG" || c.AccountManagerID == nil {
+		t.Fatalf("saved again with a manager who left: %+v, %v", c, err)
+	}
+	other := mustClient(t, s)
+	_, err = s.UpdateClient(ctx, other.ID, ClientInput{Name: other.Name, AccountManagerID: ptr(manager.String())})
+	mustFieldError(t, err, apperr.Invalid, "account_manager_id")
 	if c, err = s.UpdateClient(ctx, c.ID, ClientInput{Name: "Alpha"}); err != nil || c.AccountManagerID != nil {
 		t.Fatalf("cleared: %+v, %v", c, err)
 	}

@@ -59,7 +59,10 @@ type clientFields struct {
 	accountManagerID *uuid.UUID
 }
 
-func (s *Service) validateClient(ctx context.Context, in ClientInput) (clientFields, error) {
+// validateClient checks in for the client id (uuid.Nil for a new one). The account
+// manager must be an active manager, unless the client has them already: a form that
+// sends back what it read must not fail because they have left since.
+func (s *Service) validateClient(ctx context.Context, id uuid.UUID, in ClientInput) (clientFields, error) {
 	var errs valid.Errors
 	out := ClientInput{
 		Name:    errs.Text("name", in.Name, true, 200),
@@ -76,8 +79,9 @@ func (s *Service) validateClient(ctx context.Context, in ClientInput) (clientFie
 	}
 	if f.accountManagerID != nil {
 		var manager bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM users WHERE id = $1 AND role = 'manager' AND active)`,
-			*f.accountManagerID).Scan(&manager); err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM users WHERE id = $1 AND role = 'manager' AND active)
+			OR EXISTS (SELECT FROM clients WHERE id = $2 AND account_manager_id = $1)`,
+			*f.accountManagerID, id).Scan(&manager); err != nil {
 			return f, fmt.Errorf("catalog: account manager: %w", postgres.MapError(err))
 		}
 		if !manager {
@@ -89,7 +93,7 @@ func (s *Service) validateClient(ctx context.Context, in ClientInput) (clientFie
 
 // CreateClient adds a client company.
 func (s *Service) CreateClient(ctx context.Context, in ClientInput) (Client, error) {
-	f, err := s.validateClient(ctx, in)
+	f, err := s.validateClient(ctx, uuid.Nil, in)
 	if err != nil {
 		return Client{}, err
 	}
@@ -105,7 +109,7 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (Client, err
 
 // UpdateClient replaces a client's details.
 func (s *Service) UpdateClient(ctx context.Context, id uuid.UUID, in ClientInput) (Client, error) {
-	f, err := s.validateClient(ctx, in)
+	f, err := s.validateClient(ctx, id, in)
 	if err != nil {
 		return Client{}, err
 	}

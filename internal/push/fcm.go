@@ -26,6 +26,7 @@ const fcmScope = "https://www.googleapis.com/auth/firebase.messaging"
 // sender is the Firebase messaging client, authenticated with a service account key.
 type sender struct {
 	client *messaging.Client
+	tokens oauth2.TokenSource // the sends' access tokens, cached until they expire
 }
 
 // newSender builds the client on an HTTP client of its own: the service account's
@@ -52,7 +53,27 @@ func newSender(ctx context.Context, key []byte, transport http.RoundTripper, tim
 	if err != nil {
 		return nil, err
 	}
-	return &sender{client: client}, nil
+	return &sender{client: client, tokens: creds.TokenSource}, nil
+}
+
+// authorise makes sure the sends of a batch have an access token, within ctx. The
+// token source fetches under a lock and without ctx: were the token endpoint to hang,
+// each send would wait its turn to time out on it.
+func (s *sender) authorise(ctx context.Context) error {
+	got := make(chan error, 1)
+	go func() {
+		_, err := s.tokens.Token()
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			return fmt.Errorf("FCM access token: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("FCM access token: %w", ctx.Err())
+	}
 }
 
 // checkKey refuses a key that could never sign in, at start rather than at the first send.

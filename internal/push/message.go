@@ -42,8 +42,11 @@ var (
 // one delivered twice (a worker that died between sending and recording sends it again).
 // A sync is data-only and collapses with the device's previous sync still in transit (a
 // silent background push on iOS); a notification is shown, grouped per ticket (planned
-// notices replace each other). A notification carries its text in English and
-// localisation keys with their arguments, which the apps translate.
+// notices replace each other). A notification carries its text in English and,
+// for Android, localisation keys with their arguments, which the app translates (the
+// English text stands when it has no such string). iOS would show a key it lacks as it
+// is, so its apps translate from the data (event, number, count) in a notification
+// service extension, or show the English.
 func (m message) fcm() *messaging.Message {
 	out := &messaging.Message{Token: *m.token, Data: map[string]string{
 		"type": m.reason, "id": m.id.String(), "ticket_id": m.ticket.String(), "event": m.payload.Event,
@@ -67,9 +70,7 @@ func (m message) fcm() *messaging.Message {
 	out.Android = &messaging.AndroidConfig{Priority: "high", TTL: &noticeTTL,
 		Notification: &messaging.AndroidNotification{Tag: group,
 			TitleLocKey: n.titleKey, TitleLocArgs: n.titleArgs, BodyLocKey: n.bodyKey, BodyLocArgs: n.bodyArgs}}
-	out.APNS = &messaging.APNSConfig{Payload: &messaging.APNSPayload{Aps: &messaging.Aps{ThreadID: group,
-		Alert: &messaging.ApsAlert{Title: n.title, Body: n.body,
-			TitleLocKey: n.titleKey, TitleLocArgs: n.titleArgs, LocKey: n.bodyKey, LocArgs: n.bodyArgs}}}}
+	out.APNS = &messaging.APNSConfig{Payload: &messaging.APNSPayload{Aps: &messaging.Aps{ThreadID: group}}}
 	return out
 }
 

@@ -110,6 +110,9 @@ func TestOutboxTellsWhoShouldKnow(t *testing.T) {
 	w.step("an alarm from the engineer's own action", func() {
 		w.exec(`INSERT INTO ticket_events (ticket_id, actor_id, kind) VALUES ($1, $2, 'sla.resolution_at_risk')`, a, w.tech1.UserID)
 	}, want{disp, "sla", "sla.resolution_at_risk"}, want{mgr, "sla", "sla.resolution_at_risk"})
+	w.step("an alarm from the dispatcher's own edit", func() {
+		w.exec(`INSERT INTO ticket_events (ticket_id, actor_id, kind) VALUES ($1, $2, 'sla.resolution_breached')`, a, w.dispatcher.UserID)
+	}, want{tech1, "sync", "sla.resolution_breached"}, want{mgr, "sla", "sla.resolution_breached"})
 	// A client user moved to another company hears no more of the tickets filed at the old one.
 	other := uuid.New()
 	w.exec(`INSERT INTO clients (id, name) VALUES ($1, 'ООО Бета')`, other)

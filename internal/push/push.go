@@ -32,7 +32,7 @@ type Options struct {
 	// Transport carries the requests to Google (tokens and FCM); http.DefaultTransport
 	// when nil. Tests point it at a fake.
 	Transport http.RoundTripper
-	// MaxAttempts is how often a message is tried before it is dead-lettered. Default 12: with the default backoff, retries span one to two hours of an FCM outage.
+	// MaxAttempts is how often a message is tried before it is dead-lettered. Default 12: with the default backoff, retries span about 50 minutes to 1¾ hours of an FCM outage.
 	MaxAttempts int
 	// Backoff is the wait after the first failure, doubled after each next one up to
 	// MaxBackoff, each drawn at random from its upper half. Defaults 5 s and 30 min.

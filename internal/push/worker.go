@@ -81,7 +81,7 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	results := s.sendAll(ctx, msgs)
 	for _, r := range results {
 		if r.throttled {
-			s.pauseUntil(now.Add(max(r.after, s.opts.Backoff/2)))
+			s.pauseUntil(now.Add(min(max(r.after, s.opts.Backoff/2), s.opts.MaxBackoff)))
 		}
 	}
 	if err := s.record(ctx, msgs, results); err != nil {
@@ -138,6 +138,10 @@ func (s *Service) sendAll(ctx context.Context, msgs []message) []result {
 	results := make([]result, len(msgs))
 	ctx, cancel := context.WithTimeout(ctx, s.opts.SendTimeout)
 	defer cancel()
+	var unauthorised error // nothing can be sent without an access token
+	if s.sender != nil {
+		unauthorised = s.sender.authorise(ctx)
+	}
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, 16) // concurrent requests to FCM
 	first := map[uuid.UUID]int{}     // device → its first sync in the batch
@@ -149,6 +153,9 @@ func (s *Service) sendAll(ctx context.Context, msgs []message) []result {
 			continue
 		case m.token == nil:
 			results[i] = result{verdict: skip, err: errNoToken}
+			continue
+		case unauthorised != nil: // like a throttled FCM: wait, then try again
+			results[i] = result{verdict: retry, throttled: true, err: unauthorised}
 			continue
 		}
 		if m.reason == "sync" {
@@ -192,7 +199,7 @@ func (s *Service) decide(m message, r result, now time.Time) outcome {
 	case r.verdict == fatal, m.attempts >= s.opts.MaxAttempts:
 		o.status = "dead"
 	default:
-		o.status, o.next = "pending", now.Add(max(s.backoff(m.attempts), r.after))
+		o.status, o.next = "pending", now.Add(max(s.backoff(m.attempts), min(r.after, s.opts.MaxBackoff)))
 	}
 	return o
 }

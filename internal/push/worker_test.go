@@ -395,8 +395,9 @@ func TestALateResultIsDropped(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.device(w.clientUser, "client-phone")
-	slow, slowReg := w.service(true, func(o *push.Options) { o.SendTimeout = 5 * time.Second })
-	other, otherReg := w.service(true, func(o *push.Options) { o.SendTimeout = 5 * time.Second })
+	long := func(o *push.Options) { o.SendTimeout = time.Minute } // never reached: the answer waits for the test
+	slow, slowReg := w.service(true, long)
+	other, otherReg := w.service(true, long)
 	w.assigned()
 	inFlight, release := make(chan struct{}), make(chan struct{})
 	w.fcm.answering(func(n int, _ fcmMessage) (int, string, string) {
@@ -410,7 +411,7 @@ func TestALateResultIsDropped(t *testing.T) {
 	done := make(chan int)
 	go func() { done <- deliver(t, slow) }()
 	<-inFlight
-	w.clock.Advance(20*time.Second + time.Millisecond) // past the slow worker's lease
+	w.clock.Advance(4*time.Minute + time.Millisecond) // past the slow worker's lease
 	if n := deliver(t, other); n != 1 {
 		t.Fatalf("the other worker claimed %d after the lease", n)
 	}
@@ -451,23 +452,37 @@ func TestAnotherProjectsTokenIsKept(t *testing.T) {
 	}
 }
 
-// TestAHangingTokenEndpointTimesOut: Google's token endpoint not answering fails the
-// sends within SendTimeout; the messages wait for the next attempt.
+// TestAHangingTokenEndpointTimesOut: Google's token endpoint not answering fails a
+// batch's sends within one SendTimeout (not one each, in turn, behind the token cache's
+// lock); the messages wait for the next attempt.
 func TestAHangingTokenEndpointTimesOut(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.device(w.clientUser, "client-phone")
+	const devices = 5
+	for i := range devices {
+		w.device(w.clientUser, fmt.Sprintf("client-device-%d", i))
+	}
 	w.fcm.hangTokens()
-	s, _ := w.service(true, func(o *push.Options) { o.SendTimeout = 300 * time.Millisecond })
+	s, _ := w.service(true, func(o *push.Options) { o.SendTimeout = time.Second })
 	w.assigned()
+	start := time.Now()
 	done := make(chan int, 1)
 	go func() { done <- deliver(t, s) }()
 	select {
 	case n := <-done:
-		if r := w.outbox(); n != 1 || len(r) != 1 || r[0].Status != "pending" || r[0].Error == nil {
-			t.Fatalf("claimed %d: %+v", n, r)
+		if took := time.Since(start); took > (devices-1)*time.Second {
+			t.Errorf("the batch took %s: its sends waited for the token in turn", took)
 		}
-	case <-time.After(10 * time.Second):
+		rows := w.outbox()
+		if n != devices || len(rows) != devices {
+			t.Fatalf("claimed %d: %+v", n, rows)
+		}
+		for _, r := range rows {
+			if r.Status != "pending" || r.Error == nil || !strings.Contains(*r.Error, "access token") {
+				t.Errorf("row: %+v", r)
+			}
+		}
+	case <-time.After(30 * time.Second):
 		t.Fatal("a send waits for a token request that hangs")
 	}
 }

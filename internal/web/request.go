@@ -129,7 +129,8 @@ func QueryTime(c *fiber.Ctx, name string) (*time.Time, error) {
 	if s == "" {
 		return nil, nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
+	// An offset's "+" left unencoded in the URL arrives as a space.
+	t, err := time.Parse(time.RFC3339, strings.Replace(s, " ", "+", 1))
 	if err != nil {
 		return nil, apperr.Field(name, "must be an RFC 3339 time, such as 2026-11-23T09:00:00Z")
 	}
