@@ -176,7 +176,7 @@ func TestDeadLetterRoutes(t *testing.T) {
 	if status, _ := call(t, app, "admin", "POST", "/api/v1/admin/push/dead-letters/retry?since=yesterday", nil); status != 400 {
 		t.Fatalf("a bad since: %d", status)
 	}
-	if status, m := call(t, app, "admin", "POST", "/api/v1/admin/push/dead-letters/retry?since=2020-01-01T00:00:00Z", nil); status != 200 || m["retried"] != 1.0 {
+	if status, m := call(t, app, "admin", "POST", "/api/v1/admin/push/dead-letters/retry?since=2020-01-01T03:00:00+03:00", nil); status != 200 || m["retried"] != 1.0 {
 		t.Fatalf("retry all: %d %v", status, m)
 	}
 }
