@@ -33,7 +33,7 @@ const suggestions = 3
 // suggest ranks the engineers for a new ticket and notes the best on it, for a
 // dispatcher to assign with one click; nobody is assigned.
 func (s *Service) suggest(ctx context.Context, n need) (Outcome, error) {
-	cands, err := s.rank(ctx, s.pool, n, suggestions)
+	cands, err := s.rank(ctx, n, suggestions, suggestions)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -59,8 +59,10 @@ func (s *Service) modeOf(n need) string {
 	return s.opts.Mode
 }
 
-// fallbacks is how many of the best engineers a ticket is offered to, in case others
-// fill the first ones meanwhile.
+// fallbacks is how many engineers a ticket is offered to, in case others fill the first
+// ones meanwhile: the best of all, then the next best of those near enough to be read
+// with them (making sure of the next ones too would read much farther, for a choice
+// that is rarely used).
 const fallbacks = 3
 
 // dispatchAll dispatches a batch of tickets: each is ranked on its own, and all are
@@ -74,7 +76,7 @@ func (s *Service) dispatchAll(ctx context.Context, jobs []*job) {
 	for i, j := range jobs {
 		ids[i] = j.ticket
 	}
-	needs, err := s.loadNeeds(ctx, s.pool, ids)
+	needs, err := s.loadNeeds(ctx, ids)
 	if err != nil {
 		for _, j := range jobs {
 			j.err = err
@@ -117,7 +119,7 @@ func (s *Service) placeRound(ctx context.Context, waiting []*job, needs map[uuid
 	var choices [][]Candidate
 	planned := map[uuid.UUID]int{} // engineer → tickets this round means to give them
 	for _, j := range waiting {
-		cands, err := s.rank(ctx, s.pool, needs[j.ticket], fallbacks)
+		cands, err := s.rank(ctx, needs[j.ticket], fallbacks, 1)
 		if err != nil {
 			j.err = err
 			continue
@@ -209,7 +211,7 @@ func (s *Service) funnel(ctx context.Context, n need) (Funnel, error) {
 	err = s.pool.QueryRow(ctx, `
 		WITH e AS (
 			SELECT e.*,
-				(SELECT count(*) FROM engineer_skills es WHERE es.engineer_id = e.id AND es.skill_id = ANY($4)) = cardinality($4) AS skilled,
+				e.skill_ords @> $4::int[] AS skilled,
 				(e.calendar_id = ANY($2) OR e.available_until > $3)
 					AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = e.id AND o.period @> $3) AS on_shift,
 				$5::float8 IS NULL OR ST_DWithin(e.position, $1::geography, $5, false) AS in_range

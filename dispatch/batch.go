@@ -66,12 +66,16 @@ func (s *Service) PreviewBatch(ctx context.Context, limit int) (BatchPlan, error
 	var places []place
 	placesOf := map[uuid.UUID][]int{}
 	options := make([][]Candidate, len(ids))
+	needs, err := s.loadNeeds(ctx, ids)
+	if err != nil {
+		return BatchPlan{}, err
+	}
 	for i, id := range ids {
-		n, err := s.loadNeed(ctx, s.pool, id)
-		if err != nil {
-			return BatchPlan{}, err
+		n, ok := needs[id]
+		if !ok {
+			return BatchPlan{}, apperr.New(apperr.NotFound, "ticket %s not found", id)
 		}
-		if options[i], err = s.rank(ctx, s.pool, n, batchPerTicket); err != nil {
+		if options[i], err = s.rank(ctx, n, batchPerTicket, batchPerTicket); err != nil {
 			return BatchPlan{}, err
 		}
 		for _, c := range options[i] {

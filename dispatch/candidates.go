@@ -46,13 +46,13 @@ type need struct {
 	status   string
 	assigned bool
 	site     geo.Point
-	skills   []uuid.UUID
+	skills   []int32 // skills.ord of each required skill
 	radiusM  *float64
 	mode     *string // the contract's dispatch mode
 }
 
-func (s *Service) loadNeed(ctx context.Context, q postgres.Querier, ticketID uuid.UUID) (need, error) {
-	needs, err := s.loadNeeds(ctx, q, []uuid.UUID{ticketID})
+func (s *Service) loadNeed(ctx context.Context, ticketID uuid.UUID) (need, error) {
+	needs, err := s.loadNeeds(ctx, []uuid.UUID{ticketID})
 	if err != nil {
 		return need{}, err
 	}
@@ -64,32 +64,39 @@ func (s *Service) loadNeed(ctx context.Context, q postgres.Querier, ticketID uui
 }
 
 // loadNeeds reads what tickets ask; one that does not exist is missing from the map.
-func (s *Service) loadNeeds(ctx context.Context, q postgres.Querier, ids []uuid.UUID) (map[uuid.UUID]need, error) {
-	rows, err := q.Query(ctx, `
-		SELECT t.id, t.status, t.assignee_id IS NOT NULL, s.location,
-			coalesce((SELECT array_agg(skill_id) FROM ticket_skills WHERE ticket_id = t.id), '{}'),
-			c.dispatch_radius_m, c.dispatch_mode
-		FROM tickets t JOIN sites s ON s.id = t.site_id LEFT JOIN contracts c ON c.id = t.contract_id
-		WHERE t.id = ANY ($1)`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("dispatch: tickets: %w", err)
-	}
+func (s *Service) loadNeeds(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]need, error) {
 	needs := map[uuid.UUID]need{}
-	var n need
-	var radius *int
-	_, err = pgx.ForEachRow(rows, []any{&n.ticket, &n.status, &n.assigned, &n.site, &n.skills, &radius, &n.mode}, func() error {
-		// Copies: the scan targets are reused for the next row.
-		n.skills, n.radiusM = slices.Clone(n.skills), nil
-		if n.mode != nil {
-			mode := *n.mode
-			n.mode = &mode
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := postgres.GenericPlans(ctx, tx); err != nil {
+			return err
 		}
-		if radius != nil {
-			r := float64(*radius)
-			n.radiusM = &r
+		rows, err := tx.Query(ctx, `
+			SELECT t.id, t.status, t.assignee_id IS NOT NULL, s.location,
+				coalesce((SELECT array_agg(k.ord) FROM ticket_skills ts JOIN skills k ON k.id = ts.skill_id
+					WHERE ts.ticket_id = t.id), '{}'),
+				c.dispatch_radius_m, c.dispatch_mode
+			FROM tickets t JOIN sites s ON s.id = t.site_id LEFT JOIN contracts c ON c.id = t.contract_id
+			WHERE t.id = ANY ($1)`, ids)
+		if err != nil {
+			return err
 		}
-		needs[n.ticket] = n
-		return nil
+		var n need
+		var radius *int
+		_, err = pgx.ForEachRow(rows, []any{&n.ticket, &n.status, &n.assigned, &n.site, &n.skills, &radius, &n.mode}, func() error {
+			// Copies: the scan targets are reused for the next row.
+			n.skills, n.radiusM = slices.Clone(n.skills), nil
+			if n.mode != nil {
+				mode := *n.mode
+				n.mode = &mode
+			}
+			if radius != nil {
+				r := float64(*radius)
+				n.radiusM = &r
+			}
+			needs[n.ticket] = n
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: tickets: %w", err)
@@ -98,19 +105,19 @@ func (s *Service) loadNeeds(ctx context.Context, q postgres.Querier, ids []uuid.
 }
 
 // candidateSQL reads the k nearest engineers who pass the hard filters, nearest first.
-// The inner query has only per-row tests on the engineer's own columns under its LIMIT
-// (skills as an array kept beside engineer_skills), so the planner walks the GiST index
-// on position in distance order; the join to users and the time-off check run on those
-// k rows only, and their rare failures are filtered in the outer query. (With joins and
-// subqueries in the walk, the planner misjudged how many engineers qualify and left the
-// index: hundreds of milliseconds where one suffices.) $2 are the calendars whose shift
-// is on now.
+// The inner query has only per-row tests on the engineer's own columns under its LIMIT,
+// so the planner walks the GiST index on (position, skill_ords) of active engineers in
+// distance order, testing the skills inside the index (migration 00012). The join to
+// users and the time-off check run on those k rows only, and their rare failures are
+// filtered in the outer query. (With joins and subqueries in the walk, the planner
+// misjudged how many engineers qualify and left the index: hundreds of milliseconds
+// where one suffices.) $2 are the calendars whose shift is on now.
 const candidateSQL = `
 	WITH near AS MATERIALIZED (
 		SELECT e.id, e.user_id, e.open_jobs, e.capacity, e.position, e.last_location,
 			ST_Distance(e.position, $1::geography, false) AS distance
 		FROM engineers e
-		WHERE e.active AND e.open_jobs < e.capacity AND e.skill_ids @> $4
+		WHERE e.active AND e.open_jobs < e.capacity AND e.skill_ords @> $4::int[]
 			AND (e.calendar_id = ANY($2) OR e.available_until > $3)
 		ORDER BY e.position <-> $1::geography
 		LIMIT $6)
@@ -126,32 +133,34 @@ const maxCandidates = 10000
 
 // Candidates ranks the engineers who may take a ticket now, best first.
 func (s *Service) Candidates(ctx context.Context, ticketID uuid.UUID) ([]Candidate, error) {
-	n, err := s.loadNeed(ctx, s.pool, ticketID)
+	n, err := s.loadNeed(ctx, ticketID)
 	if err != nil {
 		return nil, err
 	}
-	return s.rank(ctx, s.pool, n, s.opts.Candidates)
+	return s.rank(ctx, n, s.opts.Candidates, s.opts.Candidates)
 }
 
-// rank returns up to want qualified candidates, best first.
-func (s *Service) rank(ctx context.Context, q postgres.Querier, n need, want int) ([]Candidate, error) {
-	return s.rankWith(ctx, q, candidateSQL, n, want)
+// rank returns up to want qualified candidates, best first. The first sure of them
+// (sure ≤ want) are the best of all engineers; the rest are the best of those read on
+// the way, which is all a fallback needs.
+func (s *Service) rank(ctx context.Context, n need, want, sure int) ([]Candidate, error) {
+	return s.rankWith(ctx, candidateSQL, n, want, sure)
 }
 
 // rankWith reads the k nearest engineers who may qualify and scores the qualified ones.
 // The best score can only come from farther away when it exceeds the travel time of
 // the k-th nearest (nobody farther can beat that; a tie there is read too, to break it
-// by id), or when too few qualified; then it reads four times as many. So the answer is
-// the same as scoring every qualified engineer, at the cost of a few rows. Past the
-// contract's radius nobody farther can qualify, and the search stops.
-func (s *Service) rankWith(ctx context.Context, q postgres.Querier, sql string, n need, want int) ([]Candidate, error) {
+// by id), or when too few qualified; then it reads four times as many. So the first
+// sure are the same as scoring every qualified engineer, at the cost of a few rows.
+// Past the contract's radius nobody farther can qualify, and the search stops.
+func (s *Service) rankWith(ctx context.Context, sql string, n need, want, sure int) ([]Candidate, error) {
 	now := s.now()
-	open, err := s.shifts.openAt(ctx, q, now)
+	open, err := s.shifts.openAt(ctx, s.pool, now)
 	if err != nil {
 		return nil, err
 	}
 	for k := 4 * max(want, 1); ; k *= 4 {
-		rows, err := q.Query(ctx, sql, n.site, open, now, n.skills, n.radiusM, k)
+		rows, err := s.pool.Query(ctx, sql, n.site, open, now, n.skills, n.radiusM, k)
 		if err != nil {
 			return nil, fmt.Errorf("dispatch: candidates: %w", err)
 		}
@@ -173,7 +182,7 @@ func (s *Service) rankWith(ctx context.Context, q postgres.Querier, sql string, 
 		slices.SortFunc(found, better)
 		farthest := c.DistanceM // the last row read is the farthest
 		done := read < k || k >= maxCandidates || (n.radiusM != nil && farthest > *n.radiusM)
-		if done || (len(found) >= want && found[want-1].Score < s.travelMinutes(farthest)) {
+		if done || (len(found) >= sure && found[sure-1].Score < s.travelMinutes(farthest)) {
 			return found[:min(want, len(found))], nil
 		}
 	}

@@ -18,7 +18,6 @@ import (
 
 	"fieldsvc/internal/dbtest"
 	"fieldsvc/internal/geo"
-	"fieldsvc/internal/postgres"
 	"fieldsvc/internal/ticket"
 )
 
@@ -362,18 +361,18 @@ type bfEngineer struct {
 
 type bfWorld struct {
 	engineers []bfEngineer
-	skillBit  map[uuid.UUID]uint
+	skillBit  map[int32]uint // skills.ord → bit
 }
 
 func loadBruteForce(tb testing.TB, pool *pgxpool.Pool) *bfWorld {
 	tb.Helper()
 	ctx := context.Background()
-	bf := &bfWorld{skillBit: map[uuid.UUID]uint{}}
-	rows, err := pool.Query(ctx, `SELECT id FROM skills ORDER BY id`)
+	bf := &bfWorld{skillBit: map[int32]uint{}}
+	rows, err := pool.Query(ctx, `SELECT ord FROM skills ORDER BY ord`)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	skills, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	skills, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -383,7 +382,7 @@ func loadBruteForce(tb testing.TB, pool *pgxpool.Pool) *bfWorld {
 	rows, err = pool.Query(ctx, `
 		SELECT e.id, u.full_name, e.position, e.open_jobs, e.capacity, e.active AND u.active, e.calendar_id,
 			e.available_until, ST_Equals(e.position::geometry, e.home_base::geometry),
-			coalesce((SELECT array_agg(skill_id) FROM engineer_skills s WHERE s.engineer_id = e.id), '{}'),
+			coalesce((SELECT array_agg(k.ord) FROM engineer_skills s JOIN skills k ON k.id = s.skill_id WHERE s.engineer_id = e.id), '{}'),
 			coalesce((SELECT array_agg(lower(period)) FROM engineer_time_off o WHERE o.engineer_id = e.id), '{}'),
 			coalesce((SELECT array_agg(upper(period)) FROM engineer_time_off o WHERE o.engineer_id = e.id), '{}')
 		FROM engineers e JOIN users u ON u.id = e.user_id`)
@@ -393,7 +392,7 @@ func loadBruteForce(tb testing.TB, pool *pgxpool.Pool) *bfWorld {
 	defer rows.Close()
 	for rows.Next() {
 		var e bfEngineer
-		var skills []uuid.UUID
+		var skills []int32
 		var from, to []time.Time
 		var until *time.Time
 		if err := rows.Scan(&e.id, &e.name, &e.pos, &e.load, &e.capacity, &e.active, &e.calendar, &until, &e.atHome,
@@ -460,8 +459,8 @@ func (bf *bfWorld) candidates(s *Service, n need, open []uuid.UUID, now time.Tim
 
 // nearestSQL ranks the candidates for n as rank does, with sql (candidateSQL or a
 // variant of it) as the query.
-func (s *Service) nearestSQL(ctx context.Context, q postgres.Querier, sql string, n need, k int) ([]Candidate, error) {
-	return s.rankWith(ctx, q, sql, n, k)
+func (s *Service) nearestSQL(ctx context.Context, sql string, n need, k int) ([]Candidate, error) {
+	return s.rankWith(ctx, sql, n, k, k)
 }
 
 // BenchmarkNearest is the nearest-qualified query at 10k engineers, on the sites and
@@ -489,7 +488,7 @@ func BenchmarkNearest(b *testing.B) {
 	}
 	needs := make([]need, len(ids))
 	for i, id := range ids {
-		if needs[i], err = s.loadNeed(ctx, w.pool, id); err != nil {
+		if needs[i], err = s.loadNeed(ctx, id); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -505,11 +504,11 @@ func BenchmarkNearest(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i, n := range needs[:200] {
-		knn, err := s.nearestSQL(ctx, w.pool, candidateSQL, n, k)
+		knn, err := s.nearestSQL(ctx, candidateSQL, n, k)
 		if err != nil {
 			b.Fatal(err)
 		}
-		dist, err := s.nearestSQL(ctx, w.pool, byDistance, n, k)
+		dist, err := s.nearestSQL(ctx, byDistance, n, k)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -528,7 +527,7 @@ func BenchmarkNearest(b *testing.B) {
 	name := benchWorldName + "/"
 	b.Run(name+"knn-gist", func(b *testing.B) {
 		benchLatencies(b, func(i int) error {
-			_, err := s.nearestSQL(ctx, w.pool, candidateSQL, needs[i%len(needs)], k)
+			_, err := s.nearestSQL(ctx, candidateSQL, needs[i%len(needs)], k)
 			return err
 		})
 	})
@@ -540,7 +539,7 @@ func BenchmarkNearest(b *testing.B) {
 	})
 	b.Run(name+"baseline-order-by-st_distance", func(b *testing.B) {
 		benchLatencies(b, func(i int) error {
-			_, err := s.nearestSQL(ctx, w.pool, byDistance, needs[i%len(needs)], k)
+			_, err := s.nearestSQL(ctx, byDistance, needs[i%len(needs)], k)
 			return err
 		})
 	})
@@ -562,56 +561,57 @@ func BenchmarkNearest(b *testing.B) {
 // The pool has 8 connections.
 func BenchmarkAutoDispatch(b *testing.B) {
 	w := newBenchWorld(b, 8)
-	ctx := context.Background()
-	run := func(workers int) func(b *testing.B) {
-		return func(b *testing.B) {
-			b.StopTimer()
-			ids := w.freshTickets(b, b.N)
-			queries, candNs := w.queries.Load(), w.candNs.Load()
-			var next, placed atomic.Int64
-			var wg sync.WaitGroup
-			errs := make(chan error, workers)
-			start := time.Now()
-			b.StartTimer()
-			for range workers {
-				wg.Go(func() {
-					for {
-						i := int(next.Add(1)) - 1
-						if i >= len(ids) {
-							return
-						}
-						out, err := w.d.AutoDispatch(ctx, ids[i])
-						if err != nil {
-							errs <- err
-							return
-						}
-						if out.Assigned != nil {
-							placed.Add(1)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			took := time.Since(start)
-			close(errs)
-			for err := range errs {
-				b.Fatal(err)
-			}
-			sent, cand := w.queries.Load()-queries, time.Duration(w.candNs.Load()-candNs)
-			var over int
-			if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM engineers WHERE open_jobs > capacity`).Scan(&over); err != nil || over > 0 {
-				b.Fatalf("%d engineers over capacity (%v)", over, err)
-			}
-			w.release(b, ids)
-			b.ReportMetric(float64(placed.Load())/took.Seconds(), "assignments/s")
-			b.ReportMetric(100*float64(placed.Load())/float64(b.N), "placed-%")
-			b.ReportMetric(float64(sent)/float64(b.N), "queries/ticket")
-			b.ReportMetric(cand.Seconds()*1e3/float64(b.N), "candidate-ms/ticket")
-			b.StartTimer()
-		}
-	}
 	name := benchWorldName + "/"
-	b.Run(name+"baseline-serial-1", run(1))
-	b.Run(name+"parallel-8", run(8))
+	b.Run(name+"baseline-serial-1", func(b *testing.B) { benchAutoRun(b, w, 1) })
+	b.Run(name+"parallel-8", func(b *testing.B) { benchAutoRun(b, w, 8) })
+}
+
+// benchAutoRun dispatches b.N fresh tickets with workers goroutines and reports the
+// committed assignments per second.
+func benchAutoRun(b *testing.B, w *benchWorld, workers int) {
+	ctx := context.Background()
+	b.StopTimer()
+	ids := w.freshTickets(b, b.N)
+	queries, candNs := w.queries.Load(), w.candNs.Load()
+	var next, placed atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	start := time.Now()
+	b.StartTimer()
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ids) {
+					return
+				}
+				out, err := w.d.AutoDispatch(ctx, ids[i])
+				if err != nil {
+					errs <- err
+					return
+				}
+				if out.Assigned != nil {
+					placed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	sent, cand := w.queries.Load()-queries, time.Duration(w.candNs.Load()-candNs)
+	var over int
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM engineers WHERE open_jobs > capacity`).Scan(&over); err != nil || over > 0 {
+		b.Fatalf("%d engineers over capacity (%v)", over, err)
+	}
+	w.release(b, ids)
+	b.ReportMetric(float64(placed.Load())/took.Seconds(), "assignments/s")
+	b.ReportMetric(100*float64(placed.Load())/float64(b.N), "placed-%")
+	b.ReportMetric(float64(sent)/float64(b.N), "queries/ticket")
+	b.ReportMetric(cand.Seconds()*1e3/float64(b.N), "candidate-ms/ticket")
+	b.StartTimer()
 }

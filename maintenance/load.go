@@ -95,7 +95,8 @@ func (s *Service) shiftMinutes(ctx context.Context, r Range) (map[weekSkill]shif
 	// Time off as disjoint periods (range_agg merges overlapping ones), so no minute off
 	// is taken away twice.
 	rows, err := s.pool.Query(ctx, `
-		SELECT e.id, e.calendar_id, e.skill_ids, coalesce(off.froms, '{}'), coalesce(off.tos, '{}')
+		SELECT e.id, e.calendar_id, coalesce((SELECT array_agg(es.skill_id) FROM engineer_skills es WHERE es.engineer_id = e.id), '{}'),
+			coalesce(off.froms, '{}'), coalesce(off.tos, '{}')
 		FROM engineers e
 			LEFT JOIN LATERAL (SELECT array_agg(lower(p)) AS froms, array_agg(upper(p)) AS tos
 				FROM unnest((SELECT range_agg(o.period) FROM engineer_time_off o

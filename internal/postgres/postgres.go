@@ -68,6 +68,15 @@ func Q(ctx context.Context, pool *pgxpool.Pool) Querier {
 	return pool
 }
 
+// GenericPlans makes the rest of tx plan each statement once, whatever its parameters.
+// It is for statements that take arrays of ids: PostgreSQL would plan each call afresh
+// for its array's length, and planning a join over a table with many indexes costs more
+// than running it. Their plans never depend on the values.
+func GenericPlans(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`)
+	return err
+}
+
 // WithTx runs fn in a transaction, committing when it returns nil and rolling back
 // otherwise (also when it panics). Inside a transaction ctx carries, fn runs in a
 // savepoint of it: its failure undoes only its own work.

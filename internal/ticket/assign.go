@@ -189,9 +189,7 @@ func (s *Service) Place(ctx context.Context, offers []Offer) ([]Placed, error) {
 	}
 	now := s.now()
 	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// These statements take arrays of any length, so PostgreSQL would plan each call
-		// afresh for its sizes; their plans never depend on the values.
-		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+		if err := postgres.GenericPlans(ctx, tx); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT id, site_id FROM tickets WHERE id = ANY($1) AND status = 'new'
