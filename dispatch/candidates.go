@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -105,35 +104,31 @@ func (s *Service) loadNeeds(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 	return needs, nil
 }
 
-// candidateSQL reads, for each site of a batch, the k nearest engineers who pass the
-// hard filters, nearest first: one round trip for every ticket a batch dispatches. The
-// lateral query has only per-row tests on the engineer's own columns under its LIMIT,
+// candidateSQL reads the k nearest engineers who pass the hard filters, nearest first.
+// The inner query has only per-row tests on the engineer's own columns under its LIMIT,
 // so the planner walks the GiST index on (position, skill_ords) of active engineers in
 // distance order, testing the skills inside the index (migration 00012). The join to
 // users and the time-off check run on those k rows only, and their rare failures are
-// filtered outside it. (With joins and subqueries in the walk, the planner misjudged
-// how many engineers qualify and left the index: hundreds of milliseconds where one
-// suffices.) Sites come as longitudes and latitudes, skills as int[] literals (arrays
-// of arrays must be rectangular); $5 are the calendars whose shift is on now.
+// filtered in the outer query. (With joins and subqueries in the walk, the planner
+// misjudged how many engineers qualify and left the index: hundreds of milliseconds
+// where one suffices.) $2 are the calendars whose shift is on now.
 const candidateSQL = `
-	SELECT x.i, n.id, u.full_name, n.distance, n.open_jobs, n.capacity, n.position,
+	WITH near AS MATERIALIZED (
+		SELECT e.id, e.user_id, e.open_jobs, e.capacity, e.position, e.last_location,
+			ST_Distance(e.position, $1::geography, false) AS distance
+		FROM engineers e
+		WHERE e.active AND e.open_jobs < e.capacity AND e.skill_ords @> $4::int[]
+			AND (e.calendar_id = ANY($2) OR e.available_until > $3)
+		ORDER BY e.position <-> $1::geography
+		LIMIT $6)
+	SELECT n.id, u.full_name, n.distance, n.open_jobs, n.capacity, n.position,
 		NOT (ST_Equals(n.position::geometry, n.last_location::geometry) IS TRUE),
-		coalesce(u.active AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = n.id AND o.period @> $6)
-			AND (x.radius IS NULL OR n.distance <= x.radius), false)
-	FROM unnest($1::float8[], $2::float8[], $3::text[], $4::float8[]) WITH ORDINALITY AS x (lng, lat, skills, radius, i)
-		CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(x.lng, x.lat), 4326)::geography AS site) p
-		CROSS JOIN LATERAL (
-			SELECT e.id, e.user_id, e.open_jobs, e.capacity, e.position, e.last_location,
-				ST_Distance(e.position, p.site, false) AS distance
-			FROM engineers e
-			WHERE e.active AND e.open_jobs < e.capacity AND e.skill_ords @> x.skills::int[]
-				AND (e.calendar_id = ANY($5) OR e.available_until > $6)
-			ORDER BY e.position <-> p.site
-			LIMIT $7) n
-		JOIN users u ON u.id = n.user_id
-	ORDER BY x.i, n.distance`
+		coalesce(u.active AND NOT EXISTS (SELECT 1 FROM engineer_time_off o WHERE o.engineer_id = n.id AND o.period @> $3)
+			AND ($5::float8 IS NULL OR n.distance <= $5), false)
+	FROM near n JOIN users u ON u.id = n.user_id
+	ORDER BY n.distance`
 
-// maxCandidates bounds the widening search (see rankAll).
+// maxCandidates bounds the widening search (see rank).
 const maxCandidates = 10000
 
 // Candidates ranks the engineers who may take a ticket now, best first.
@@ -149,89 +144,48 @@ func (s *Service) Candidates(ctx context.Context, ticketID uuid.UUID) ([]Candida
 // (sure ≤ want) are the best of all engineers; the rest are the best of those read on
 // the way, which is all a fallback needs.
 func (s *Service) rank(ctx context.Context, n need, want, sure int) ([]Candidate, error) {
-	ranked, err := s.rankAll(ctx, candidateSQL, []need{n}, want, sure)
-	if err != nil {
-		return nil, err
-	}
-	return ranked[0], nil
+	return s.rankWith(ctx, candidateSQL, n, want, sure)
 }
 
-// rankAll ranks each need as rank does, in one query per round for all of them.
-//
-// A round reads the k nearest engineers who may qualify and scores the qualified ones.
+// rankWith reads the k nearest engineers who may qualify and scores the qualified ones.
 // The best score can only come from farther away when it exceeds the travel time of
 // the k-th nearest (nobody farther can beat that; a tie there is read too, to break it
-// by id), or when too few qualified; such needs go to another round that reads four
-// times as many. So the first sure are the same as scoring every qualified engineer,
-// at the cost of a few rows. Past the contract's radius nobody farther can qualify, and
-// the search stops.
-func (s *Service) rankAll(ctx context.Context, sql string, needs []need, want, sure int) ([][]Candidate, error) {
+// by id), or when too few qualified; then it reads four times as many. So the first
+// sure are the same as scoring every qualified engineer, at the cost of a few rows.
+// Past the contract's radius nobody farther can qualify, and the search stops.
+func (s *Service) rankWith(ctx context.Context, sql string, n need, want, sure int) ([]Candidate, error) {
 	now := s.now()
 	open, err := s.shifts.openAt(ctx, s.pool, now)
 	if err != nil {
 		return nil, err
 	}
-	ranked := make([][]Candidate, len(needs))
-	todo := make([]int, len(needs)) // the needs still to settle, by index
-	for i := range todo {
-		todo[i] = i
-	}
-	for k := 4 * max(want, 1); len(todo) > 0; k *= 4 {
-		lng, lat, skills, radius := make([]float64, len(todo)), make([]float64, len(todo)), make([]string, len(todo)),
-			make([]*float64, len(todo))
-		for j, i := range todo {
-			n := needs[i]
-			lng[j], lat[j], skills[j], radius[j] = n.site.Lng, n.site.Lat, intArray(n.skills), n.radiusM
-		}
-		rows, err := s.pool.Query(ctx, sql, lng, lat, skills, radius, open, now, k)
+	for k := 4 * max(want, 1); ; k *= 4 {
+		rows, err := s.pool.Query(ctx, sql, n.site, open, now, n.skills, n.radiusM, k)
 		if err != nil {
 			return nil, fmt.Errorf("dispatch: candidates: %w", err)
 		}
-		found := make([][]Candidate, len(todo))
-		read, farthest := make([]int, len(todo)), make([]float64, len(todo)) // rows come nearest first
-		var at int
+		var found []Candidate
 		var c Candidate
 		var qualified bool
-		_, err = pgx.ForEachRow(rows, []any{&at, &c.EngineerID, &c.Name, &c.DistanceM, &c.Load, &c.Capacity, &c.Position,
+		read := 0
+		_, err = pgx.ForEachRow(rows, []any{&c.EngineerID, &c.Name, &c.DistanceM, &c.Load, &c.Capacity, &c.Position,
 			&c.FromHomeBase, &qualified}, func() error {
-			j := at - 1 // WITH ORDINALITY counts from 1
-			read[j]++
-			farthest[j] = c.DistanceM
+			read++
 			if qualified {
-				found[j] = append(found[j], s.score(c))
+				found = append(found, s.score(c))
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("dispatch: candidates: %w", err)
 		}
-		var again []int
-		for j, i := range todo {
-			f := found[j]
-			slices.SortFunc(f, better)
-			r := needs[i].radiusM
-			done := read[j] < k || k >= maxCandidates || (r != nil && farthest[j] > *r)
-			if done || (len(f) >= sure && f[sure-1].Score < s.travelMinutes(farthest[j])) {
-				ranked[i] = f[:min(want, len(f))]
-			} else {
-				again = append(again, i)
-			}
+		slices.SortFunc(found, better)
+		farthest := c.DistanceM // the last row read is the farthest
+		done := read < k || k >= maxCandidates || (n.radiusM != nil && farthest > *n.radiusM)
+		if done || (len(found) >= sure && found[sure-1].Score < s.travelMinutes(farthest)) {
+			return found[:min(want, len(found))], nil
 		}
-		todo = again
 	}
-	return ranked, nil
-}
-
-// intArray is a PostgreSQL int[] literal.
-func intArray(v []int32) string {
-	b := []byte{'{'}
-	for i, x := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(x), 10)
-	}
-	return string(append(b, '}'))
 }
 
 // better orders candidates by score, then distance, then id: deterministic on ties.
