@@ -118,18 +118,25 @@ func (s *Service) placeRound(ctx context.Context, waiting []*job, needs map[uuid
 	var offered []*job
 	var choices [][]Candidate
 	planned := map[uuid.UUID]int{} // engineer → tickets this round means to give them
-	for _, j := range waiting {
-		cands, err := s.rank(ctx, needs[j.ticket], fallbacks, 1)
-		if err != nil {
+	batch := make([]need, len(waiting))
+	for i, j := range waiting {
+		batch[i] = needs[j.ticket]
+	}
+	ranked, err := s.rankAll(ctx, candidateSQL, batch, fallbacks, 1)
+	if err != nil {
+		for _, j := range waiting {
 			j.err = err
-			continue
 		}
+		return nil, 0
+	}
+	for i, j := range waiting {
+		cands := ranked[i]
 		if len(cands) == 0 {
 			j.out, j.err = s.unplaced(ctx, j, needs[j.ticket], "no engineer qualifies")
 			continue
 		}
-		for i := range cands {
-			c := &cands[i]
+		for k := range cands {
+			c := &cands[k]
 			c.Load += planned[c.EngineerID]
 			*c = s.score(*c)
 		}

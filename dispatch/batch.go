@@ -65,20 +65,24 @@ func (s *Service) PreviewBatch(ctx context.Context, limit int) (BatchPlan, error
 	type place struct{ engineer uuid.UUID }
 	var places []place
 	placesOf := map[uuid.UUID][]int{}
-	options := make([][]Candidate, len(ids))
 	needs, err := s.loadNeeds(ctx, ids)
 	if err != nil {
 		return BatchPlan{}, err
 	}
+	batch := make([]need, len(ids))
 	for i, id := range ids {
 		n, ok := needs[id]
 		if !ok {
 			return BatchPlan{}, apperr.New(apperr.NotFound, "ticket %s not found", id)
 		}
-		if options[i], err = s.rank(ctx, n, batchPerTicket, batchPerTicket); err != nil {
-			return BatchPlan{}, err
-		}
-		for _, c := range options[i] {
+		batch[i] = n
+	}
+	options, err := s.rankAll(ctx, candidateSQL, batch, batchPerTicket, batchPerTicket)
+	if err != nil {
+		return BatchPlan{}, err
+	}
+	for _, cands := range options {
+		for _, c := range cands {
 			if _, seen := placesOf[c.EngineerID]; seen {
 				continue
 			}

@@ -128,7 +128,7 @@ const candidateSQL = `
 	FROM near n JOIN users u ON u.id = n.user_id
 	ORDER BY n.distance`
 
-// maxCandidates bounds the widening search (see rank).
+// maxCandidates bounds the widening search (see rankAll).
 const maxCandidates = 10000
 
 // Candidates ranks the engineers who may take a ticket now, best first.
@@ -144,48 +144,91 @@ func (s *Service) Candidates(ctx context.Context, ticketID uuid.UUID) ([]Candida
 // (sure ≤ want) are the best of all engineers; the rest are the best of those read on
 // the way, which is all a fallback needs.
 func (s *Service) rank(ctx context.Context, n need, want, sure int) ([]Candidate, error) {
-	return s.rankWith(ctx, candidateSQL, n, want, sure)
+	ranked, err := s.rankAll(ctx, candidateSQL, []need{n}, want, sure)
+	if err != nil {
+		return nil, err
+	}
+	return ranked[0], nil
 }
 
-// rankWith reads the k nearest engineers who may qualify and scores the qualified ones.
+// rankAll ranks each need as rank does. A round sends the query for every need still
+// unsettled in one batch: one round trip however many tickets a dispatch batch holds.
+// (One query over all the sites would save more, but the planner, blind to each site's
+// skills, then guesses that few engineers qualify and sorts them all instead of walking
+// the index.)
+//
+// A round reads the k nearest engineers who may qualify and scores the qualified ones.
 // The best score can only come from farther away when it exceeds the travel time of
 // the k-th nearest (nobody farther can beat that; a tie there is read too, to break it
-// by id), or when too few qualified; then it reads four times as many. So the first
-// sure are the same as scoring every qualified engineer, at the cost of a few rows.
-// Past the contract's radius nobody farther can qualify, and the search stops.
-func (s *Service) rankWith(ctx context.Context, sql string, n need, want, sure int) ([]Candidate, error) {
+// by id), or when too few qualified; such needs go to another round that reads four
+// times as many. So the first sure are the same as scoring every qualified engineer,
+// at the cost of a few rows. Past the contract's radius nobody farther can qualify, and
+// the search stops.
+func (s *Service) rankAll(ctx context.Context, sql string, needs []need, want, sure int) ([][]Candidate, error) {
 	now := s.now()
 	open, err := s.shifts.openAt(ctx, s.pool, now)
 	if err != nil {
 		return nil, err
 	}
-	for k := 4 * max(want, 1); ; k *= 4 {
-		rows, err := s.pool.Query(ctx, sql, n.site, open, now, n.skills, n.radiusM, k)
-		if err != nil {
-			return nil, fmt.Errorf("dispatch: candidates: %w", err)
-		}
-		var found []Candidate
-		var c Candidate
-		var qualified bool
-		read := 0
-		_, err = pgx.ForEachRow(rows, []any{&c.EngineerID, &c.Name, &c.DistanceM, &c.Load, &c.Capacity, &c.Position,
-			&c.FromHomeBase, &qualified}, func() error {
-			read++
-			if qualified {
-				found = append(found, s.score(c))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("dispatch: candidates: %w", err)
-		}
-		slices.SortFunc(found, better)
-		farthest := c.DistanceM // the last row read is the farthest
-		done := read < k || k >= maxCandidates || (n.radiusM != nil && farthest > *n.radiusM)
-		if done || (len(found) >= sure && found[sure-1].Score < s.travelMinutes(farthest)) {
-			return found[:min(want, len(found))], nil
-		}
+	ranked := make([][]Candidate, len(needs))
+	todo := make([]int, len(needs)) // the needs still to settle, by index
+	for i := range todo {
+		todo[i] = i
 	}
+	for k := 4 * max(want, 1); len(todo) > 0; k *= 4 {
+		var batch pgx.Batch
+		for _, i := range todo {
+			n := needs[i]
+			batch.Queue(sql, n.site, open, now, n.skills, n.radiusM, k)
+		}
+		results := s.pool.SendBatch(ctx, &batch)
+		var again []int
+		for _, i := range todo {
+			found, settled, err := s.readRound(results, needs[i], k, sure)
+			if err != nil {
+				_ = results.Close() // the first error tells
+				return nil, fmt.Errorf("dispatch: candidates: %w", err)
+			}
+			if settled {
+				ranked[i] = found[:min(want, len(found))]
+			} else {
+				again = append(again, i)
+			}
+		}
+		if err := results.Close(); err != nil {
+			return nil, fmt.Errorf("dispatch: candidates: %w", err)
+		}
+		todo = again
+	}
+	return ranked, nil
+}
+
+// readRound reads one need's k nearest engineers from a round, scores the qualified
+// ones, best first, and tells whether the first sure of them are settled (see rankAll).
+func (s *Service) readRound(results pgx.BatchResults, n need, k, sure int) ([]Candidate, bool, error) {
+	rows, err := results.Query()
+	if err != nil {
+		return nil, false, err
+	}
+	var found []Candidate
+	var c Candidate
+	var qualified bool
+	read := 0
+	_, err = pgx.ForEachRow(rows, []any{&c.EngineerID, &c.Name, &c.DistanceM, &c.Load, &c.Capacity, &c.Position,
+		&c.FromHomeBase, &qualified}, func() error {
+		read++
+		if qualified {
+			found = append(found, s.score(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	slices.SortFunc(found, better)
+	farthest := c.DistanceM // the last row read is the farthest
+	done := read < k || k >= maxCandidates || (n.radiusM != nil && farthest > *n.radiusM)
+	return found, done || (len(found) >= sure && found[sure-1].Score < s.travelMinutes(farthest)), nil
 }
 
 // better orders candidates by score, then distance, then id: deterministic on ties.

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -149,11 +150,14 @@ func TestRankingEqualsBruteForceOnRandomData(t *testing.T) {
 		}
 		all = append(all, eng{id: f.engineer(spec), spec: spec})
 	}
-	for trial := range 25 {
+	// Each trial's ticket and the brute force's ranking: every engineer who passes the
+	// hard filters, scored the same way.
+	var tickets []uuid.UUID
+	var wants [][]Candidate
+	for range 25 {
 		site := geo.Point{Lat: 55.5 + r.Float64()*0.5, Lng: 37.3 + r.Float64()*0.6}
 		need := f.skills[:r.IntN(3)]
-		id := f.ticketAt(site, need...)
-		// Brute force: every engineer who passes the hard filters, scored the same way.
+		tickets = append(tickets, f.ticketAt(site, need...))
 		var want []Candidate
 		for _, e := range all {
 			ok := e.spec.calendar != f.offDuty && e.spec.load < e.spec.capacity
@@ -165,18 +169,51 @@ func TestRankingEqualsBruteForceOnRandomData(t *testing.T) {
 			}
 		}
 		slices.SortFunc(want, better)
-		got, err := f.d.Candidates(context.Background(), id)
+		wants = append(wants, want)
+	}
+	same := func(how string, trial int, got, want []Candidate) {
+		t.Helper()
+		for i := range got {
+			if got[i].EngineerID != want[i].EngineerID || math.Abs(got[i].DistanceM-want[i].DistanceM) > 0.5 {
+				t.Fatalf("%s, trial %d, rank %d: got %s at %.1f m (load %d), brute force %s at %.1f m (load %d)", how, trial, i,
+					got[i].EngineerID, got[i].DistanceM, got[i].Load, want[i].EngineerID, want[i].DistanceM, want[i].Load)
+			}
+		}
+	}
+	ctx := context.Background()
+	for trial, id := range tickets {
+		got, err := f.d.Candidates(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != min(10, len(want)) {
-			t.Fatalf("trial %d: %d candidates, brute force has %d", trial, len(got), len(want))
+		if len(got) != min(10, len(wants[trial])) {
+			t.Fatalf("trial %d: %d candidates, brute force has %d", trial, len(got), len(wants[trial]))
 		}
-		for i := range got {
-			if got[i].EngineerID != want[i].EngineerID || math.Abs(got[i].DistanceM-want[i].DistanceM) > 0.5 {
-				t.Fatalf("trial %d, rank %d: got %s at %.1f m (load %d), brute force %s at %.1f m (load %d)", trial, i,
-					got[i].EngineerID, got[i].DistanceM, got[i].Load, want[i].EngineerID, want[i].DistanceM, want[i].Load)
+		same("one ticket", trial, got, wants[trial])
+	}
+	// All tickets in one query, as a dispatch batch ranks them: each needing its own
+	// rounds, and only its first candidate made sure of.
+	needs, err := f.d.loadNeeds(ctx, tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := make([]need, len(tickets))
+	for i, id := range tickets {
+		batch[i] = needs[id]
+	}
+	for _, sure := range []int{10, 1} {
+		ranked, err := f.d.rankAll(ctx, candidateSQL, batch, 10, sure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for trial, got := range ranked {
+			if len(wants[trial]) > 0 && len(got) == 0 {
+				t.Fatalf("batch, trial %d: nobody, brute force has %d", trial, len(wants[trial]))
 			}
+			if sure == 1 {
+				got = got[:min(1, len(got))]
+			}
+			same(fmt.Sprintf("batch sure of %d", sure), trial, got, wants[trial])
 		}
 	}
 }
