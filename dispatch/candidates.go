@@ -64,25 +64,21 @@ func (s *Service) loadNeed(ctx context.Context, ticketID uuid.UUID) (need, error
 }
 
 // loadNeeds reads what tickets ask; one that does not exist is missing from the map.
+// The query and the setting it needs share one round trip.
 func (s *Service) loadNeeds(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]need, error) {
 	needs := map[uuid.UUID]need{}
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := postgres.GenericPlans(ctx, tx); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `
-			SELECT t.id, t.status, t.assignee_id IS NOT NULL, s.location,
-				coalesce((SELECT array_agg(k.ord) FROM ticket_skills ts JOIN skills k ON k.id = ts.skill_id
-					WHERE ts.ticket_id = t.id), '{}'),
-				c.dispatch_radius_m, c.dispatch_mode
-			FROM tickets t JOIN sites s ON s.id = t.site_id LEFT JOIN contracts c ON c.id = t.contract_id
-			WHERE t.id = ANY ($1)`, ids)
-		if err != nil {
-			return err
-		}
+	var b pgx.Batch
+	postgres.GenericPlans(&b)
+	b.Queue(`
+		SELECT t.id, t.status, t.assignee_id IS NOT NULL, s.location,
+			coalesce((SELECT array_agg(k.ord) FROM ticket_skills ts JOIN skills k ON k.id = ts.skill_id
+				WHERE ts.ticket_id = t.id), '{}'),
+			c.dispatch_radius_m, c.dispatch_mode
+		FROM tickets t JOIN sites s ON s.id = t.site_id LEFT JOIN contracts c ON c.id = t.contract_id
+		WHERE t.id = ANY ($1)`, ids).Query(func(rows pgx.Rows) error {
 		var n need
 		var radius *int
-		_, err = pgx.ForEachRow(rows, []any{&n.ticket, &n.status, &n.assigned, &n.site, &n.skills, &radius, &n.mode}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&n.ticket, &n.status, &n.assigned, &n.site, &n.skills, &radius, &n.mode}, func() error {
 			// Copies: the scan targets are reused for the next row.
 			n.skills, n.radiusM = slices.Clone(n.skills), nil
 			if n.mode != nil {
@@ -98,7 +94,7 @@ func (s *Service) loadNeeds(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID
 		})
 		return err
 	})
-	if err != nil {
+	if err := s.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, fmt.Errorf("dispatch: tickets: %w", err)
 	}
 	return needs, nil

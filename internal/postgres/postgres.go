@@ -68,26 +68,30 @@ func Q(ctx context.Context, pool *pgxpool.Pool) Querier {
 	return pool
 }
 
-// GenericPlans makes the rest of tx plan each statement once, whatever its parameters.
-// It is for statements that take arrays of ids: PostgreSQL would plan each call afresh
-// for its array's length, and planning a join over a table with many indexes costs more
-// than running it. Their plans never depend on the values.
-func GenericPlans(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`)
-	return err
+// GenericPlans queues the setting that makes the rest of b's transaction plan each
+// statement once, whatever its parameters. It is for statements that take arrays of
+// ids: PostgreSQL would plan each call afresh for its array's length, and planning a
+// join over a table with many indexes costs more than running it. Their plans never
+// depend on the values. (set_config, unlike SET LOCAL, works in the implicit
+// transaction of a batch sent outside one, without a warning.)
+func GenericPlans(b *pgx.Batch) {
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
 }
 
 // WithTx runs fn in a transaction, committing when it returns nil and rolling back
 // otherwise (also when it panics). Inside a transaction ctx carries, fn runs in a
 // savepoint of it: its failure undoes only its own work.
-func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (err error) {
-	var tx pgx.Tx
-	if outer, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
-		tx, err = outer.Begin(ctx)
-	} else {
-		tx, err = pool.Begin(ctx)
-	}
-	if err != nil {
+func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) error {
+	return WithTxBatch(ctx, pool, nil, fn)
+}
+
+// WithTxBatch is WithTx whose transaction starts with the queries of first (nil: none),
+// sent in the same round trip as its BEGIN; their callbacks have run, and have
+// succeeded, when fn is called. A transaction that reads and locks rows before it
+// decides what to write saves a round trip this way.
+func WithTxBatch(ctx context.Context, pool *pgxpool.Pool, first *pgx.Batch, fn func(tx pgx.Tx) error) (err error) {
+	tx, err := begin(ctx, pool, first)
+	if tx == nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
 	defer func() {
@@ -102,6 +106,9 @@ func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (
 			panic(p)
 		}
 	}()
+	if err != nil { // a query of first failed
+		return err
+	}
 	if err = fn(tx); err != nil {
 		return err
 	}
@@ -109,6 +116,31 @@ func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (
 		return MapError(fmt.Errorf("postgres: commit: %w", err))
 	}
 	return nil
+}
+
+// begin starts the transaction (a savepoint of the one ctx carries) and runs first in it.
+// Once the transaction exists it is returned, with the error of first if any, to be
+// rolled back.
+func begin(ctx context.Context, pool *pgxpool.Pool, first *pgx.Batch) (pgx.Tx, error) {
+	outer, nested := ctx.Value(txKey{}).(pgx.Tx)
+	if !nested && first != nil {
+		var b pgx.Batch
+		b.BeginTx(pgx.TxOptions{})
+		b.QueuedQueries = append(b.QueuedQueries, first.QueuedQueries...)
+		results := pool.SendBatch(ctx, &b)
+		return results.Tx(), results.Close()
+	}
+	var tx pgx.Tx
+	var err error
+	if nested {
+		tx, err = outer.Begin(ctx)
+	} else {
+		tx, err = pool.Begin(ctx)
+	}
+	if err == nil && first != nil {
+		err = tx.SendBatch(ctx, first).Close()
+	}
+	return tx, err
 }
 
 // ErrNoRows reports whether err means a query found nothing.

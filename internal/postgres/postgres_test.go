@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -234,5 +235,104 @@ func TestNestedTransactionsAreSavepoints(t *testing.T) {
 	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || len(codes) != 1 || codes[0] != "kept" {
 		t.Fatalf("after commit: %v %v", codes, err)
+	}
+}
+
+// skillCodes lists the skills' codes in order.
+func skillCodes(t *testing.T, q postgres.Querier) []string {
+	t.Helper()
+	rows, _ := q.Query(context.Background(), `SELECT code FROM skills ORDER BY code`)
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codes
+}
+
+func TestWithTxBatchRunsItsFirstQueriesInTheTransaction(t *testing.T) {
+	pool := dbtest.MustPool(t)
+	ctx := context.Background()
+	const insert = `INSERT INTO skills (id, code, name) VALUES (gen_random_uuid(), $1, $1)`
+	boom := errors.New("boom")
+	run := func(ctx context.Context, first string, fail error) (seen []string, called bool, err error) {
+		var b pgx.Batch
+		postgres.GenericPlans(&b)
+		b.Queue(insert, first)
+		b.Queue(`SELECT code FROM skills ORDER BY code`).Query(func(rows pgx.Rows) (err error) {
+			seen, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		err = postgres.WithTxBatch(ctx, pool, &b, func(tx pgx.Tx) error {
+			called = true
+			var mode string
+			if err := tx.QueryRow(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&mode); err != nil || mode != "force_generic_plan" {
+				t.Errorf("plan_cache_mode in the transaction is %q (%v)", mode, err)
+			}
+			if _, err := tx.Exec(ctx, insert, first+"_then"); err != nil {
+				return err
+			}
+			return fail
+		})
+		return seen, called, err
+	}
+
+	// fn fails: the batch's writes go with its own.
+	if seen, called, err := run(ctx, "welding", boom); !errors.Is(err, boom) || !called || len(seen) != 1 || seen[0] != "welding" {
+		t.Fatalf("failing fn: err %v, called %v, the batch read %v", err, called, seen)
+	}
+	// A query of the batch fails (a duplicate code): fn never runs.
+	if _, err := pool.Exec(ctx, insert, "hvac"); err != nil {
+		t.Fatal(err)
+	}
+	if _, called, err := run(ctx, "hvac", nil); err == nil || called {
+		t.Fatalf("failing batch: err %v, fn called %v", err, called)
+	}
+	if _, _, err := run(ctx, "plumbing", nil); err != nil {
+		t.Fatal(err)
+	}
+	if codes := skillCodes(t, pool); !slices.Equal(codes, []string{"hvac", "plumbing", "plumbing_then"}) {
+		t.Fatalf("skills after the transactions: %v", codes)
+	}
+	if n := pool.Stat().AcquiredConns(); n != 0 {
+		t.Fatalf("%d connections still acquired", n)
+	}
+
+	// Inside a transaction ctx carries, a failure undoes only the savepoint's work.
+	err := postgres.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		inner := postgres.InTx(ctx, tx)
+		if _, _, err := run(inner, "welding", boom); !errors.Is(err, boom) {
+			t.Fatalf("nested: %v", err)
+		}
+		_, _, err := run(inner, "roofing", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if codes := skillCodes(t, pool); !slices.Equal(codes, []string{"hvac", "plumbing", "plumbing_then", "roofing", "roofing_then"}) {
+		t.Fatalf("skills after the nested transactions: %v", codes)
+	}
+}
+
+func TestGenericPlansEndWithTheBatchOutsideATransaction(t *testing.T) {
+	pool := dbtest.MustPool(t)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var b pgx.Batch
+	var during, after string
+	postgres.GenericPlans(&b)
+	b.Queue(`SELECT current_setting('plan_cache_mode')`).QueryRow(func(row pgx.Row) error { return row.Scan(&during) })
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if during != "force_generic_plan" || after != "auto" {
+		t.Fatalf("plan_cache_mode %q in the batch and %q after it", during, after)
 	}
 }

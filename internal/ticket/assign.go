@@ -71,22 +71,31 @@ type engineerState struct {
 	working bool // the engineer and their user are active
 }
 
-// lockEngineers locks engineers' rows in id order (so two transactions never wait on
-// each other crosswise) and reads their room; one that does not exist is missing.
+// lockEngineers locks engineers' rows and reads their room; one that does not exist is
+// missing.
 func lockEngineers(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) (map[uuid.UUID]engineerState, error) {
-	rows, err := tx.Query(ctx, `SELECT e.id, e.open_jobs, e.capacity - e.open_jobs, e.active AND u.active
-		FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e`, ids)
+	rows, err := tx.Query(ctx, lockEngineersSQL, ids)
 	if err != nil {
 		return nil, fmt.Errorf("ticket: claim engineers: %w", err)
 	}
-	out := map[uuid.UUID]engineerState{}
-	var id uuid.UUID
-	var e engineerState
-	_, err = pgx.ForEachRow(rows, []any{&id, &e.open, &e.room, &e.working}, func() error { out[id] = e; return nil })
+	out, err := readEngineers(rows)
 	if err != nil {
 		return nil, fmt.Errorf("ticket: claim engineers: %w", err)
 	}
 	return out, nil
+}
+
+// lockEngineersSQL locks engineers in id order, so two transactions never wait on each
+// other crosswise.
+const lockEngineersSQL = `SELECT e.id, e.open_jobs, e.capacity - e.open_jobs, e.active AND u.active
+	FROM engineers e JOIN users u ON u.id = e.user_id WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e`
+
+func readEngineers(rows pgx.Rows) (map[uuid.UUID]engineerState, error) {
+	out := map[uuid.UUID]engineerState{}
+	var id uuid.UUID
+	var e engineerState
+	_, err := pgx.ForEachRow(rows, []any{&id, &e.open, &e.room, &e.working}, func() error { out[id] = e; return nil })
+	return out, err
 }
 
 // placement is one assignment to record: the ticket, its site and who chose whom why.
@@ -97,9 +106,26 @@ type placement struct {
 	load                   *int // the engineer's open jobs before it; read from the row when nil
 }
 
-// recordAssignments stores the why of assignments. Manual ones get their distance
-// measured here, so they can be compared with what dispatch would have done.
+// recordAssignments stores the why of assignments.
 func recordAssignments(ctx context.Context, tx pgx.Tx, ps []placement) error {
+	if _, err := tx.Exec(ctx, insertAssignmentsSQL, assignmentArgs(ps)...); err != nil {
+		return fmt.Errorf("ticket: record assignment: %w", err)
+	}
+	return nil
+}
+
+// insertAssignmentsSQL stores assignments from assignmentArgs. Manual ones get their
+// distance measured here, so they can be compared with what dispatch would have done.
+const insertAssignmentsSQL = `
+	INSERT INTO ticket_assignments (id, ticket_id, engineer_id, mode, distance_m, eta_s, load, score, reasons, assigned_by)
+	SELECT x.id, x.ticket_id, e.id, x.mode, coalesce(x.distance_m, ST_Distance(e.position, s.location, false)), x.eta_s,
+		coalesce(x.load, e.open_jobs), x.score, x.reasons, x.assigned_by
+	FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::float8[], $7::int[], $8::float8[], $9::jsonb[],
+		$10::uuid[], $11::int[])
+		AS x (id, ticket_id, engineer_id, site_id, mode, distance_m, eta_s, score, reasons, assigned_by, load)
+	JOIN engineers e ON e.id = x.engineer_id JOIN sites s ON s.id = x.site_id`
+
+func assignmentArgs(ps []placement) []any {
 	n := len(ps)
 	ids, tickets, engineers, sites := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
 	modes, reasons := make([]string, n), make([]map[string]any, n)
@@ -119,19 +145,7 @@ func recordAssignments(ctx context.Context, tx pgx.Tx, ps []placement) error {
 			actors[i] = &p.by
 		}
 	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO ticket_assignments (id, ticket_id, engineer_id, mode, distance_m, eta_s, load, score, reasons, assigned_by)
-		SELECT x.id, x.ticket_id, e.id, x.mode, coalesce(x.distance_m, ST_Distance(e.position, s.location, false)), x.eta_s,
-			coalesce(x.load, e.open_jobs), x.score, x.reasons, x.assigned_by
-		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::float8[], $7::int[], $8::float8[], $9::jsonb[],
-			$10::uuid[], $11::int[])
-			AS x (id, ticket_id, engineer_id, site_id, mode, distance_m, eta_s, score, reasons, assigned_by, load)
-		JOIN engineers e ON e.id = x.engineer_id JOIN sites s ON s.id = x.site_id`,
-		ids, tickets, engineers, sites, modes, dist, etas, scores, reasons, actors, loads)
-	if err != nil {
-		return fmt.Errorf("ticket: record assignment: %w", err)
-	}
-	return nil
+	return []any{ids, tickets, engineers, sites, modes, dist, etas, scores, reasons, actors, loads}
 }
 
 // assigned notes an assignment on its event.
@@ -188,24 +202,22 @@ func (s *Service) Place(ctx context.Context, offers []Offer) ([]Placed, error) {
 		}
 	}
 	now := s.now()
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := postgres.GenericPlans(ctx, tx); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT id, site_id FROM tickets WHERE id = ANY($1) AND status = 'new'
-			AND assignee_id IS NULL ORDER BY id FOR UPDATE`, ticketIDs)
-		if err != nil {
-			return err
-		}
-		waiting := map[uuid.UUID]uuid.UUID{} // ticket → site
+	// One round trip begins the transaction and locks the rows; another writes.
+	waiting := map[uuid.UUID]uuid.UUID{} // ticket → site
+	var engineers map[uuid.UUID]engineerState
+	var locks pgx.Batch
+	postgres.GenericPlans(&locks)
+	locks.Queue(`SELECT id, site_id FROM tickets WHERE id = ANY($1) AND status = 'new' AND assignee_id IS NULL
+		ORDER BY id FOR UPDATE`, ticketIDs).Query(func(rows pgx.Rows) error {
 		var id, site uuid.UUID
-		if _, err := pgx.ForEachRow(rows, []any{&id, &site}, func() error { waiting[id] = site; return nil }); err != nil {
-			return err
-		}
-		engineers, err := lockEngineers(ctx, tx, engineerIDs)
-		if err != nil {
-			return err
-		}
+		_, err := pgx.ForEachRow(rows, []any{&id, &site}, func() error { waiting[id] = site; return nil })
+		return err
+	})
+	locks.Queue(lockEngineersSQL, engineerIDs).Query(func(rows pgx.Rows) (err error) {
+		engineers, err = readEngineers(rows)
+		return err
+	})
+	err := postgres.WithTxBatch(ctx, s.pool, &locks, func(tx pgx.Tx) error {
 		var ps []placement
 		var events []event
 		for i, o := range offers {
@@ -234,19 +246,16 @@ func (s *Service) Place(ctx context.Context, offers []Offer) ([]Placed, error) {
 		if len(ps) == 0 {
 			return nil
 		}
-		if err := recordAssignments(ctx, tx, ps); err != nil {
-			return err
-		}
-		if err := addEvents(ctx, tx, events); err != nil {
-			return err
-		}
 		placed, to := make([]uuid.UUID, len(ps)), make([]uuid.UUID, len(ps))
 		for i, p := range ps {
 			placed[i], to[i] = p.ticket, p.engineer
 		}
-		_, err = tx.Exec(ctx, `UPDATE tickets t SET status = 'assigned', version = t.version + 1, assignee_id = x.engineer
+		var writes pgx.Batch
+		writes.Queue(insertAssignmentsSQL, assignmentArgs(ps)...)
+		writes.Queue(insertEventsSQL, eventArgs(events)...)
+		writes.Queue(`UPDATE tickets t SET status = 'assigned', version = t.version + 1, assignee_id = x.engineer
 			FROM unnest($1::uuid[], $2::uuid[]) AS x (id, engineer) WHERE t.id = x.id`, placed, to)
-		return err
+		return tx.SendBatch(ctx, &writes).Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ticket: place: %w", postgres.MapError(err))

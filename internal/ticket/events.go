@@ -25,6 +25,21 @@ func addEvent(ctx context.Context, tx pgx.Tx, e event) error { return addEvents(
 
 // addEvents writes events in one statement.
 func addEvents(ctx context.Context, tx pgx.Tx, es []event) error {
+	if _, err := tx.Exec(ctx, insertEventsSQL, eventArgs(es)...); err != nil {
+		return fmt.Errorf("ticket: events %s…: %w", es[0].kind, err)
+	}
+	return nil
+}
+
+// insertEventsSQL writes the events of eventArgs, in their order.
+const insertEventsSQL = `
+	INSERT INTO ticket_events (ticket_id, actor_id, kind, from_status, to_status, data, created_at)
+	SELECT ticket_id, actor_id, kind, NULLIF(from_status, ''), NULLIF(to_status, ''), data, created_at
+	FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[])
+		WITH ORDINALITY AS x (ticket_id, actor_id, kind, from_status, to_status, data, created_at, n)
+	ORDER BY n`
+
+func eventArgs(es []event) []any {
 	n := len(es)
 	tickets, actors, kinds := make([]uuid.UUID, n), make([]*uuid.UUID, n), make([]string, n)
 	from, to, data, at := make([]string, n), make([]string, n), make([]map[string]any, n), make([]time.Time, n)
@@ -34,16 +49,7 @@ func addEvents(ctx context.Context, tx pgx.Tx, es []event) error {
 			data[i] = map[string]any{}
 		}
 	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO ticket_events (ticket_id, actor_id, kind, from_status, to_status, data, created_at)
-		SELECT ticket_id, actor_id, kind, NULLIF(from_status, ''), NULLIF(to_status, ''), data, created_at
-		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[])
-			WITH ORDINALITY AS x (ticket_id, actor_id, kind, from_status, to_status, data, created_at, n)
-		ORDER BY n`, tickets, actors, kinds, from, to, data, at)
-	if err != nil {
-		return fmt.Errorf("ticket: events %s…: %w", es[0].kind, err)
-	}
-	return nil
+	return []any{tickets, actors, kinds, from, to, data, at}
 }
 
 // Event is an entry of a ticket's history as the API shows it.
