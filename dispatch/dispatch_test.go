@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"fieldsvc/internal/apperr"
 	"fieldsvc/internal/auth"
 	"fieldsvc/internal/dbtest"
 	"fieldsvc/internal/geo"
@@ -151,7 +154,12 @@ func TestRankingEqualsBruteForceOnRandomData(t *testing.T) {
 		all = append(all, eng{id: f.engineer(spec), spec: spec})
 	}
 	// Each trial's ticket and the brute force's ranking: every engineer who passes the
-	// hard filters, scored the same way.
+	// hard filters, scored by the definition (travel minutes at the configured detour and
+	// speed, plus 15 minutes per open job) and ordered by score, distance and id.
+	metresPerMinute := f.d.opts.SpeedKPH * 1000 / 60 / f.d.opts.Detour
+	byScore := func(a, b Candidate) int {
+		return cmp.Or(cmp.Compare(a.Score, b.Score), cmp.Compare(a.DistanceM, b.DistanceM), bytes.Compare(a.EngineerID[:], b.EngineerID[:]))
+	}
 	var tickets []uuid.UUID
 	var wants [][]Candidate
 	for range 25 {
@@ -165,10 +173,12 @@ func TestRankingEqualsBruteForceOnRandomData(t *testing.T) {
 				ok = ok && slices.Contains(e.spec.skills, s)
 			}
 			if ok {
-				want = append(want, f.d.score(Candidate{EngineerID: e.id, DistanceM: sphereMetres(e.spec.at, site), Load: e.spec.load}))
+				d := sphereMetres(e.spec.at, site)
+				want = append(want, Candidate{EngineerID: e.id, DistanceM: d, Load: e.spec.load,
+					Score: d/metresPerMinute + 15*float64(e.spec.load), ETASecs: int(math.Round(d / metresPerMinute * 60))})
 			}
 		}
-		slices.SortFunc(want, better)
+		slices.SortFunc(want, byScore)
 		wants = append(wants, want)
 	}
 	same := func(how string, trial int, got, want []Candidate) {
@@ -177,6 +187,10 @@ func TestRankingEqualsBruteForceOnRandomData(t *testing.T) {
 			if got[i].EngineerID != want[i].EngineerID || math.Abs(got[i].DistanceM-want[i].DistanceM) > 0.5 {
 				t.Fatalf("%s, trial %d, rank %d: got %s at %.1f m (load %d), brute force %s at %.1f m (load %d)", how, trial, i,
 					got[i].EngineerID, got[i].DistanceM, got[i].Load, want[i].EngineerID, want[i].DistanceM, want[i].Load)
+			}
+			if math.Abs(got[i].Score-want[i].Score) > 0.01 || max(got[i].ETASecs-want[i].ETASecs, want[i].ETASecs-got[i].ETASecs) > 1 {
+				t.Fatalf("%s, trial %d, rank %d: score %.3f and ETA %d s, by definition %.3f and %d s", how, trial, i,
+					got[i].Score, got[i].ETASecs, want[i].Score, want[i].ETASecs)
 			}
 		}
 	}
@@ -289,7 +303,9 @@ func TestEqualDistancesBreakTiesByID(t *testing.T) {
 	f := newField(t, Options{})
 	at := geo.Point{Lat: 55.7, Lng: 37.6}
 	var ids []uuid.UUID
-	for range 15 { // more than k, all on one spot
+	// All on one spot, and more than the first round reads (4k rows), so the tie spans
+	// the rows read: only reading on past them finds the lowest ids.
+	for range 100 {
 		ids = append(ids, f.engineer(engineerSpec{at: at}))
 	}
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
@@ -342,22 +358,48 @@ func TestConcurrentDispatchNeverOverfillsAnEngineer(t *testing.T) {
 	for range 60 { // far more work than the 12 engineers can hold
 		tickets = append(tickets, f.ticketAt(geo.Point{Lat: 55.7 + r.Float64()*0.1, Lng: 37.6 + r.Float64()*0.1}))
 	}
+	// Four servers (each its own pool and placers) dispatch at once, while dispatchers
+	// assign every third ticket by hand to an engineer of their choosing.
+	servers := []*Service{f.d}
+	for range 3 {
+		pool, err := pgxpool.NewWithConfig(ctx, f.pool.Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		servers = append(servers, NewService(pool, ticket.NewService(pool, ticket.Options{Now: f.d.opts.Now}), f.d.opts))
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	assigned := 0
+	assigned, auto := 0, 0
 	for w := range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			d := servers[w%len(servers)]
 			for i := w; i < len(tickets); i += 16 {
-				out, err := f.d.AutoDispatch(ctx, tickets[i])
+				if i%3 == 0 {
+					err := d.tickets.AssignTo(ctx, ticket.System, tickets[i], engineers[i%len(engineers)], ticket.Assignment{Mode: "manual"})
+					var ae *apperr.Error
+					if err != nil && !(errors.As(err, &ae) && ae.Code == apperr.Conflict) {
+						t.Error(err)
+						return
+					}
+					if err == nil {
+						mu.Lock()
+						assigned++
+						mu.Unlock()
+					}
+					continue
+				}
+				out, err := d.AutoDispatch(ctx, tickets[i])
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				if out.Assigned != nil {
 					mu.Lock()
-					assigned++
+					assigned, auto = assigned+1, auto+1
 					mu.Unlock()
 				}
 			}
@@ -377,8 +419,8 @@ func TestConcurrentDispatchNeverOverfillsAnEngineer(t *testing.T) {
 		t.Fatalf("%d engineers over capacity, %d miscounted; %d assignments for %d places", over, mismatched, assigned, capacity)
 	}
 	var reasons int
-	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM ticket_assignments WHERE mode = 'auto' AND distance_m > 0 AND reasons ? 'travel_minutes'`).Scan(&reasons); err != nil || reasons != assigned {
-		t.Fatalf("%d assignments stored their reasons, want %d (%v)", reasons, assigned, err)
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM ticket_assignments WHERE mode = 'auto' AND distance_m > 0 AND reasons ? 'travel_minutes'`).Scan(&reasons); err != nil || reasons != auto {
+		t.Fatalf("%d assignments stored their reasons, want %d (%v)", reasons, auto, err)
 	}
 }
 

@@ -267,6 +267,9 @@ func (s *Service) effects(ctx context.Context, tx pgx.Tx, c current, action Acti
 			return err
 		}
 		p := placement{ticket: c.id, site: c.site, engineer: in.engineer, by: in.by, a: in.assignment}
+		if p.a == nil {
+			p.a = manualAssignment(in.note, c.assignee)
+		}
 		if err := recordAssignments(ctx, tx, []placement{p}); err != nil {
 			return err
 		}

@@ -133,9 +133,6 @@ func assignmentArgs(ps []placement) []any {
 	etas, loads, actors := make([]*int, n), make([]*int, n), make([]*uuid.UUID, n)
 	for i, p := range ps {
 		a := p.a
-		if a == nil {
-			a = &Assignment{Mode: "manual"}
-		}
 		ids[i], tickets[i], engineers[i], sites[i] = uuid.Must(uuid.NewV7()), p.ticket, p.engineer, p.site
 		modes[i], reasons[i], dist[i], scores[i], etas[i], loads[i] = a.Mode, a.Reasons, a.DistanceM, a.Score, a.ETASecs, p.load
 		if reasons[i] == nil {
@@ -146,6 +143,19 @@ func assignmentArgs(ps []placement) []any {
 		}
 	}
 	return []any{ids, tickets, engineers, sites, modes, dist, etas, scores, reasons, actors, loads}
+}
+
+// manualAssignment is the record of a person's choice: their note, if any, is its
+// reason, beside the engineer the ticket was taken from.
+func manualAssignment(note *string, previous *uuid.UUID) *Assignment {
+	a := &Assignment{Mode: "manual", Reasons: map[string]any{}}
+	if note != nil {
+		a.Reasons["note"] = *note
+	}
+	if previous != nil {
+		a.Reasons["previous_engineer_id"] = *previous
+	}
+	return a
 }
 
 // assigned notes an assignment on its event.

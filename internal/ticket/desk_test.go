@@ -355,7 +355,7 @@ func TestAssignmentsClaimCapacityAndRecordWhy(t *testing.T) {
 		t.Fatalf("open jobs after an override: %d", n)
 	}
 	w.do(w.dispatcher, second, Unassign, Command{Note: str("Перегружен")})
-	w.do(w.dispatcher, first, Assign, Command{EngineerID: str(w.engineer2ID.String())})
+	w.do(w.dispatcher, first, Assign, Command{EngineerID: str(w.engineer2ID.String()), Note: str("Первый инженер на больничном")})
 	if a, b := openJobs(w.engineerID), openJobs(w.engineer2ID); a != 0 || b != 1 {
 		t.Fatalf("after unassign and reassign: %d and %d", a, b)
 	}
@@ -367,10 +367,15 @@ func TestAssignmentsClaimCapacityAndRecordWhy(t *testing.T) {
 	}
 	var mode string
 	var distance float64
-	err = w.pool.QueryRow(ctx, `SELECT mode, distance_m FROM ticket_assignments WHERE ticket_id = $1 ORDER BY created_at DESC LIMIT 1`,
-		first).Scan(&mode, &distance)
+	var reasons map[string]any
+	err = w.pool.QueryRow(ctx, `SELECT mode, distance_m, reasons FROM ticket_assignments WHERE ticket_id = $1
+		ORDER BY created_at DESC LIMIT 1`, first).Scan(&mode, &distance, &reasons)
 	if err != nil || mode != "manual" || distance < 1000 || distance > 20000 { // the engineers' base is ~6.7 km from the site
 		t.Fatalf("recorded assignment: %s %.0f m (%v)", mode, distance, err)
+	}
+	// The dispatcher's reason is the reassignment's, beside whom it was taken from.
+	if reasons["note"] != "Первый инженер на больничном" || reasons["previous_engineer_id"] != w.engineerID.String() {
+		t.Fatalf("reasons of the reassignment: %v", reasons)
 	}
 }
 
