@@ -34,7 +34,9 @@ func (s *Service) Routes(app fiber.Router, authn fiber.Handler) {
 			return c.Status(fiber.StatusCreated).JSON(reg)
 		})
 	})
-	m.Get("/sync/pull", authn, func(c *fiber.Ctx) error {
+	// Only engineers sync; others are refused before their input is read.
+	engineer := auth.Require(auth.Engineer)
+	m.Get("/sync/pull", authn, engineer, func(c *fiber.Ctx) error {
 		return fromDevice(c, func(p auth.Principal, device uuid.UUID) error {
 			page, err := s.Pull(c.UserContext(), p, device, c.Query("cursor"))
 			if err != nil {
@@ -43,7 +45,7 @@ func (s *Service) Routes(app fiber.Router, authn fiber.Handler) {
 			return c.JSON(page)
 		})
 	})
-	m.Post("/sync/push", authn, func(c *fiber.Ctx) error {
+	m.Post("/sync/push", authn, engineer, func(c *fiber.Ctx) error {
 		var in struct {
 			Mutations []json.RawMessage `json:"mutations"`
 		}

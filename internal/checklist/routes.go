@@ -35,7 +35,7 @@ func (s *Service) Routes(api fiber.Router, authn fiber.Handler) {
 	api.Get("/tickets/:id/checklists", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		return s.ForTicket(c.UserContext(), p, id)
 	}))
-	api.Post("/tickets/:id/checklists", authn, auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
+	api.Post("/tickets/:id/checklists", authn, auth.Require(auth.Dispatcher, auth.Admin, auth.Manager), auth.ByID(func(c *fiber.Ctx, p auth.Principal, id uuid.UUID) (any, error) {
 		var in struct {
 			TemplateID string `json:"template_id"`
 		}
