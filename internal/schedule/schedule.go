@@ -177,6 +177,12 @@ func (s *Scheduler) claimAndRun(ctx context.Context, name string, tick time.Time
 		ON CONFLICT (job, tick) DO NOTHING`, name, tick, s.opts.Host, start)
 	if err != nil {
 		if s.ctx.Err() != nil {
+			// The claim may have reached the database before the cut; nothing ran, so
+			// take it back.
+			if _, rerr := s.pool.Exec(context.WithoutCancel(ctx), `DELETE FROM schedule_runs
+				WHERE job = $1 AND tick = $2 AND host = $3 AND finished_at IS NULL`, name, tick, s.opts.Host); rerr != nil {
+				s.log.Error("job claim withdrawal failed", "job", name, "error", rerr.Error())
+			}
 			return stopped, 0, nil
 		}
 		return "failed", 0, fmt.Errorf("schedule: claim: %w", err)
